@@ -1,0 +1,1 @@
+"""Actions backed by AWS APIs (IAM, EC2, EKS)."""

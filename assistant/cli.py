@@ -1,0 +1,515 @@
+"""``eks-assist``: the command-line entry point.
+
+Verbs: sandbox, validate, plan, apply, destroy, status, runs, resume, schema, playbooks.
+Exit codes: 0 ok, 1 the run failed, 2 invalid input, 3 approval refused or plan changed.
+
+Only ``argparse`` is imported at module level so that ``eks-assist --help`` stays fast;
+boto3, pydantic and friends are imported by the verbs that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_APPROVAL = 0, 1, 2, 3
+
+EPILOG = """\
+examples:
+  eks-assist sandbox                                  local AWS + Kubernetes (foreground)
+  eks-assist validate -f examples/demo.yaml
+  eks-assist plan -f examples/demo.yaml --sandbox
+  eks-assist apply -f examples/demo.yaml --sandbox --approve <plan hash>
+  eks-assist status demo --sandbox
+  eks-assist destroy -f examples/demo.yaml --sandbox
+
+exit codes: 0 ok, 1 run failed, 2 invalid input, 3 approval refused or plan changed
+"""
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors, which is already our 'invalid input' code."""
+
+
+def _add_aws(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("where to run")
+    g.add_argument("--sandbox", action="store_true",
+                   help="use the local sandbox: a running 'eks-assist sandbox' if there is one, else one started for this command")
+    g.add_argument("--profile", help="AWS profile (default: boto3's standard credential chain)")
+    g.add_argument("--region", help="AWS region (default: the spec's metadata.region, then AWS_REGION)")
+
+
+def _add_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
+
+
+def _add_run_tuning(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("run tuning")
+    g.add_argument("--parallelism", type=int, default=8, metavar="N", help="steps to run at once (default 8)")
+    g.add_argument("--serial", action="store_true", help="one step at a time, like eksctl (same as --parallelism 1)")
+    g.add_argument("--poll-max", type=float, default=None, metavar="SECONDS",
+                   help="longest wait between status polls (default 15; 0.25 on the sandbox)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="eks-assist",
+        description="Provision Amazon EKS clusters from reviewed, approved plans.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"eks-assist {_version()}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    p = sub.add_parser("sandbox", help="run the local sandbox (AWS + Kubernetes) in the foreground")
+    from .sandbox import command as sandbox_command
+
+    sandbox_command.add_arguments(p)
+
+    p = sub.add_parser("validate", help="check a spec; exit 0, or 2 with file:line:col errors")
+    p.add_argument("-f", "--file", required=True, help="cluster spec YAML")
+    p.add_argument("--preflight", action="store_true",
+                   help="also run the checks that need AWS (instance types, versions, subnets); implied by --sandbox")
+    _add_aws(p)
+    _add_output(p)
+
+    for verb, text in (("plan", "show what apply would change (read-only)"),
+                       ("apply", "plan, get approval, and apply with live progress"),
+                       ("destroy", "plan and apply the teardown of everything eks-assist created")):
+        p = sub.add_parser(verb, help=text)
+        p.add_argument("-f", "--file", required=True, help="cluster spec YAML")
+        if verb != "destroy":
+            p.add_argument("--playbook", default="cluster",
+                           help="playbook name or path (default: cluster; see 'eks-assist playbooks')")
+        if verb == "plan":
+            p.add_argument("--all", action="store_true", help="also list resources that are unchanged")
+        else:
+            p.add_argument("--approve", metavar="HASH",
+                           help="approve the plan with this hash non-interactively; refused if the fresh plan differs")
+            _add_run_tuning(p)
+        _add_aws(p)
+        _add_output(p)
+
+    p = sub.add_parser("status", help="cluster, endpoint, version and node groups")
+    p.add_argument("cluster", help="EKS cluster name")
+    _add_aws(p)
+    _add_output(p)
+
+    p = sub.add_parser("runs", help="list runs, or show one run's journal")
+    p.add_argument("run_id", nargs="?", help="show this run (id or unique prefix)")
+    p.add_argument("--limit", type=int, default=20)
+    _add_output(p)
+
+    p = sub.add_parser("resume", help="continue a failed or killed run under its original approval")
+    p.add_argument("run_id", help="run id or unique prefix (see 'eks-assist runs')")
+    _add_aws(p)
+    _add_run_tuning(p)
+    _add_output(p)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the spec (for editors)")
+    p.add_argument("--actions", action="store_true", help="print the action catalogue (arguments, IAM permissions) instead")
+
+    p = sub.add_parser("playbooks", help="list the built-in playbooks, or show one")
+    p.add_argument("name", nargs="?", help="print this playbook's YAML")
+    return parser
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def _sandbox_env(ctx: dict[str, Any]) -> None:
+    """Point boto3 at the sandbox: a running one, else one started in this process."""
+    from .sandbox import statefile
+
+    info = statefile.find_running()
+    if info is not None:
+        env = info.env()
+    else:
+        from .sandbox import Sandbox
+
+        sb = Sandbox(latency="fast", port=0, k8s_port=0)
+        sb.start()
+        ctx["sandbox"] = sb
+        env = sb.env()
+        _err(f"started an in-process sandbox at {sb.aws_url} (state is lost when this command ends; "
+             "run 'eks-assist sandbox' in another terminal to keep it)")
+    for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(k, None)
+    os.environ.update(env)
+
+
+def _aws(args: argparse.Namespace, region: str | None, ctx: dict[str, Any]) -> Any:
+    from .aws import AwsContext
+
+    if getattr(args, "sandbox", False):
+        _sandbox_env(ctx)
+        if args.profile:
+            raise_input("--profile cannot be combined with --sandbox")
+    return AwsContext(region=args.region or region, profile=None if args.sandbox else args.profile)
+
+
+def raise_input(msg: str) -> None:
+    from .errors import InputError
+
+    raise InputError(msg)
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from .runner import RunOptions
+
+    parallelism = 1 if getattr(args, "serial", False) else getattr(args, "parallelism", 8)
+    if parallelism < 1:
+        raise_input("--parallelism must be at least 1")
+    poll_max = args.poll_max if getattr(args, "poll_max", None) is not None else (0.25 if getattr(args, "sandbox", False) else 15.0)
+    if poll_max <= 0:
+        raise_input("--poll-max must be positive")
+    return RunOptions(parallelism=parallelism, poll_min=min(0.05 if args.sandbox else 2.0, poll_max), poll_max=poll_max)
+
+
+class _Progress:
+    """Prints run events as lines; progress updates at most every few seconds per step."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.last: dict[str, tuple[float, str]] = {}
+
+    def __call__(self, ev: Any) -> None:
+        if self.quiet:
+            return
+        mark = {"step_started": "…", "step_done": "✓", "step_failed": "✗", "step_skipped": "-",
+                "run_started": "▶", "run_done": "■", "run_failed": "✗"}.get(ev.kind)
+        if ev.kind == "step_progress":
+            prev = self.last.get(ev.step)
+            status = ev.message.split(" (")[0]
+            if prev and ev.ts - prev[0] < 5 and prev[1] == status:
+                return
+            self.last[ev.step] = (ev.ts, status)
+            pct = f" {ev.fraction * 100:3.0f}%" if ev.fraction is not None else ""
+            _err(f"  [{ev.elapsed:7.1f}s]   {ev.step}: {ev.message}{pct}")
+            return
+        if mark:
+            label = f"{ev.step}: " if ev.step else ""
+            _err(f"  [{ev.elapsed:7.1f}s] {mark} {label}{ev.message}")
+
+
+def _confirm(plan: Any) -> bool:
+    print(f"\nApply this plan? Only 'yes' is accepted (plan {plan.hash[:16]}).")
+    try:
+        answer = input("  Enter a value: ")
+    except EOFError:
+        return False
+    return answer.strip() == "yes"
+
+
+# -- verbs -----------------------------------------------------------------------------
+
+def cmd_validate(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    from .engine import Engine, load
+    from .store import open_store
+
+    loaded = load(args.file)
+    checked = "static checks"
+    if args.preflight or args.sandbox:
+        aws = _aws(args, loaded.spec.metadata.region, ctx)
+        Engine(aws, open_store()).check_spec(loaded)
+        checked = "static and AWS checks"
+    if args.output == "json":
+        _print_json({"valid": True, "file": args.file, "cluster": loaded.spec.metadata.name, "checks": checked})
+    else:
+        print(f"{args.file}: valid ({checked}): cluster {loaded.spec.metadata.name} in {loaded.spec.metadata.region}, "
+              f"{len(loaded.spec.workers)} node group(s)")
+    return EXIT_OK
+
+
+def _engine(args: argparse.Namespace, ctx: dict[str, Any], region: str | None, quiet: bool = False) -> Any:
+    from .engine import Engine
+    from .store import open_store
+
+    aws = _aws(args, region, ctx)
+    opts = _options(args) if hasattr(args, "parallelism") else None
+    return Engine(aws, open_store(), sink=_Progress(quiet), options=opts)
+
+
+def cmd_plan(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    from .engine import load
+    from .plan import render_text
+
+    loaded = load(args.file)
+    engine = _engine(args, ctx, loaded.spec.metadata.region)
+    planning = engine.plan(loaded, args.playbook)
+    if args.output == "json":
+        _print_json(planning.plan.to_json())
+    else:
+        print(render_text(planning.plan, show_noop=args.all))
+    return EXIT_OK
+
+
+def _apply(args: argparse.Namespace, ctx: dict[str, Any], kind: str) -> int:
+    import getpass
+
+    from .engine import DESTROY_PLAYBOOK, load
+    from .errors import ApprovalError
+    from .plan import render_text
+
+    loaded = load(args.file)
+    playbook = DESTROY_PLAYBOOK if kind == "destroy" else args.playbook
+    engine = _engine(args, ctx, loaded.spec.metadata.region, quiet=args.output == "json")
+    _, caller = engine.aws.identity()
+    approver = f"{getpass.getuser()} ({caller})"
+    if args.approve:
+        approved, method = args.approve, "flag"
+    else:
+        planning = engine.plan(loaded, playbook, preflight=(kind == "apply"))
+        if args.output != "json":
+            print(render_text(planning.plan))
+        if not planning.plan.has_changes:
+            if args.output == "json":
+                _print_json({"planHash": planning.plan.hash, "changed": False, "runId": None})
+            else:
+                print("\nNothing to do.")
+            return EXIT_OK
+        if not sys.stdin.isatty():
+            raise ApprovalError(
+                f"not approved: stdin is not a terminal, so nobody can confirm. Review the plan above and re-run with "
+                f"--approve {planning.plan.hash}"
+            )
+        if not _confirm(planning.plan):
+            raise ApprovalError("apply cancelled: the plan was not confirmed; nothing was changed")
+        approved, method = planning.plan.hash, "tty"
+    run_id, outputs = engine.apply(loaded, approved, approver, method, playbook=playbook, kind=kind)
+    if args.output == "json":
+        _print_json({"runId": run_id, "outputs": outputs, "changed": True})
+    else:
+        print(f"\n{kind.capitalize()} complete (run {run_id}).")
+        for k, v in outputs.items():
+            if k == "certificateAuthority" and v:
+                v = f"{str(v)[:24]}… ({len(str(v))} chars)"
+            print(f"  {k}: {v}")
+    return EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    return _apply(args, ctx, "apply")
+
+
+def cmd_destroy(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    return _apply(args, ctx, "destroy")
+
+
+def cmd_status(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    engine = _engine(args, ctx, None, quiet=True)
+    st = engine.status(args.cluster)
+    if args.output == "json":
+        _print_json(st)
+        return EXIT_OK
+    print(f"Cluster   {st['name']}  ({st['status']})")
+    print(f"Region    {st['region']}")
+    print(f"Version   {st['version']}")
+    print(f"Endpoint  {st['endpoint'] or '(not yet)'}")
+    print(f"Auth mode {st['authenticationMode']}")
+    print(f"ARN       {st['arn']}")
+    if st["nodeGroups"]:
+        print("\nNODE GROUP            STATUS     TYPES                      CAPACITY   MIN/DESIRED/MAX")
+        for ng in st["nodeGroups"]:
+            print(f"{ng['name']:<21} {ng['status']:<10} {','.join(ng['instanceTypes']):<26} {ng['capacityType'] or '':<10} "
+                  f"{ng['min']}/{ng['desired']}/{ng['max']}")
+    else:
+        print("\nNo node groups.")
+    return EXIT_OK
+
+
+def _age(ts: float) -> str:
+    import time
+
+    s = int(time.time() - ts)
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= n:
+            return f"{s // n}{unit} ago"
+    return f"{s}s ago"
+
+
+def _effective_status(run: Any) -> str:
+    """A run marked 'applying' whose process is gone was killed: call it interrupted."""
+    if run.status == "applying" and run.pid:
+        try:
+            os.kill(run.pid, 0)
+        except ProcessLookupError:
+            return "interrupted"
+        except PermissionError:
+            pass
+    return str(run.status)
+
+
+def cmd_runs(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    from .store import open_store
+
+    store = open_store()
+    if args.run_id:
+        matches = store.find_runs(args.run_id)
+        exact = [r for r in matches if r.id == args.run_id]
+        if not matches:
+            raise_input(f"no run '{args.run_id}' (see: eks-assist runs)")
+        if len(matches) > 1 and not exact:
+            raise_input(f"run id prefix '{args.run_id}' is ambiguous: {', '.join(r.id for r in matches[:5])}")
+        run = exact[0] if exact else matches[0]
+        steps = store.steps(run.id)
+        if args.output == "json":
+            d = {k: v for k, v in run.__dict__.items() if k not in ("spec_source", "plan")}
+            d["status"] = _effective_status(run)
+            d["steps"] = [s.__dict__ for s in steps]
+            _print_json(d)
+            return EXIT_OK
+        print(f"Run {run.id}  {run.kind} {run.playbook}  {_effective_status(run)}  ({_age(run.created_at)})")
+        print(f"Spec {run.spec_file}  account {run.account}  region {run.region}")
+        print(f"Plan {run.plan_hash}  approved by {run.approver}")
+        if run.error:
+            print(f"Error: {run.error}")
+        print("\nSTEP                          STATUS     OP        ERROR")
+        for s in steps:
+            print(f"{s.step:<29} {s.status:<10} {s.op:<9} {s.error}")
+        return EXIT_OK
+    runs = store.list_runs(args.limit)
+    if args.output == "json":
+        _print_json([{"id": r.id, "kind": r.kind, "status": _effective_status(r), "playbook": r.playbook,
+                      "spec": r.spec_file, "planHash": r.plan_hash, "createdAt": r.created_at, "error": r.error} for r in runs])
+        return EXIT_OK
+    if not runs:
+        print("No runs yet.")
+        return EXIT_OK
+    print("RUN                        KIND     STATUS       PLAYBOOK   SPEC                     WHEN")
+    for r in runs:
+        print(f"{r.id:<26} {r.kind:<8} {_effective_status(r):<12} {r.playbook:<10} {os.path.basename(r.spec_file):<24} {_age(r.created_at)}")
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    from .store import open_store
+
+    run = None
+    matches = open_store().find_runs(args.run_id)
+    if matches:
+        run = next((r for r in matches if r.id == args.run_id), matches[0])
+    engine = _engine(args, ctx, run.region if run else None, quiet=args.output == "json")
+    run_id, outputs = engine.resume(args.run_id)
+    if args.output == "json":
+        _print_json({"runId": run_id, "outputs": outputs})
+    else:
+        print(f"\nRun {run_id} resumed and converged.")
+        for k, v in outputs.items():
+            if k == "certificateAuthority" and v:
+                v = f"{str(v)[:24]}… ({len(str(v))} chars)"
+            print(f"  {k}: {v}")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    if args.actions:
+        from .actions import registry
+
+        _print_json(registry.catalogue())
+    else:
+        from .spec import spec_json_schema
+
+        _print_json(spec_json_schema())
+    return EXIT_OK
+
+
+def cmd_playbooks(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    from .playbook import available, load_playbook
+
+    if args.name:
+        pb = load_playbook(args.name)
+        print(open(pb.file, encoding="utf-8").read(), end="")
+        return EXIT_OK
+    for name in available():
+        pb = load_playbook(name)
+        print(f"{name:<10} {pb.description}  ({len(pb.steps)} steps)")
+    return EXIT_OK
+
+
+def cmd_sandbox(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    from .sandbox import command
+
+    return int(command.run(args))
+
+
+VERBS = {
+    "sandbox": cmd_sandbox, "validate": cmd_validate, "plan": cmd_plan, "apply": cmd_apply, "destroy": cmd_destroy,
+    "status": cmd_status, "runs": cmd_runs, "resume": cmd_resume, "schema": cmd_schema, "playbooks": cmd_playbooks,
+}
+
+
+def _aws_error(exc: BaseException) -> str | None:
+    """A plain message for AWS client errors that are not ours, or None."""
+    mod = type(exc).__module__
+    if not mod.startswith(("botocore", "boto3", "urllib3")):
+        return None
+    name = type(exc).__name__
+    if name == "EndpointConnectionError":
+        return f"cannot reach AWS: {exc}. Check your network, AWS_ENDPOINT_URL, or run with --sandbox"
+    if name in ("NoCredentialsError", "PartialCredentialsError"):
+        return "no AWS credentials found: use --profile, AWS_PROFILE or AWS_ACCESS_KEY_ID (or --sandbox)"
+    if name in ("SSOTokenLoadError", "UnauthorizedSSOTokenError", "TokenRetrievalError"):
+        return f"AWS SSO login needed: run 'aws sso login' for this profile ({exc})"
+    resp = getattr(exc, "response", None)
+    if isinstance(resp, dict) and "Error" in resp:
+        err = resp["Error"]
+        return f"AWS error {err.get('Code')}: {err.get('Message')}"
+    return f"AWS error: {exc}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.verb:
+        parser.print_help()
+        return EXIT_OK
+    ctx: dict[str, Any] = {}
+    try:
+        return VERBS[args.verb](args, ctx)
+    except KeyboardInterrupt:
+        _err("\ninterrupted. A run that was applying can be continued with: eks-assist resume <run-id> (see eks-assist runs)")
+        return 130
+    except Exception as exc:
+        from .errors import EksAssistError, InputError
+
+        if isinstance(exc, InputError):
+            for p in exc.problems:
+                _err(f"error: {p}")
+            return exc.exit_code
+        if isinstance(exc, EksAssistError):
+            _err(f"error: {exc}")
+            return exc.exit_code
+        msg = _aws_error(exc)
+        if msg:
+            _err(f"error: {msg}")
+            return EXIT_FAILED
+        if args.debug:
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc}\n(re-run with --debug for a traceback, and please report it)")
+        return EXIT_FAILED
+    finally:
+        sb = ctx.get("sandbox")
+        if sb is not None:
+            sb.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

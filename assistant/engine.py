@@ -1,0 +1,200 @@
+"""The engine's front door: validate, plan, apply, resume and status, for every front end.
+
+The CLI, the terminal wizard and the Slack bot all call these functions; none of them
+has provisioning logic of its own. The approval gate lives here, not in the UIs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from . import approval as approvals
+from .aws import AwsContext
+from .errors import ApprovalError, InputError, PlanChangedError, RunFailed
+from .events import EventSink, discard
+from .plan import Plan
+from .planner import Planning, build_plan
+from .playbook import load_playbook
+from .runner import RunOptions, Runner
+from .spec import LoadedSpec, load_spec, parse_spec
+from .store import RunRecord, Store
+from .yamlsrc import loads
+
+DESTROY_PLAYBOOK = "teardown"
+
+
+def new_run_id() -> str:
+    """Sortable, unique run id such as ``20261124-001822-3fa9c1``."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+@dataclass
+class Engine:
+    """One engine bound to an AWS context and a store."""
+
+    aws: AwsContext
+    store: Store
+    sink: EventSink = discard
+    options: RunOptions | None = None
+
+    # -- validate / plan -------------------------------------------------------------
+    def check_spec(self, loaded: LoadedSpec) -> None:
+        """Preflight checks that need read-only AWS calls (instance types, versions, subnets)."""
+        from .preflight import preflight
+
+        if loaded.spec.metadata.region != self.aws.region:
+            raise InputError(
+                loaded.locator.problem(
+                    ("metadata", "region"),
+                    f"spec region '{loaded.spec.metadata.region}' differs from the AWS region in use "
+                    f"'{self.aws.region}' (from --region/AWS_REGION); make them agree",
+                )
+            )
+        problems = preflight(loaded, self.aws.client)
+        if problems:
+            raise InputError(problems)
+
+    def plan(self, loaded: LoadedSpec, playbook: str = "cluster", *, preflight: bool = True) -> Planning:
+        """Read-only: check the spec against AWS and plan ``playbook`` for it."""
+        pb = load_playbook(playbook)
+        if preflight:
+            self.check_spec(loaded)
+        account, _ = self.aws.identity()
+        return build_plan(pb, loaded.spec.canonical(), self.aws.client, account, self.aws.region)
+
+    # -- apply -----------------------------------------------------------------------
+    def apply(
+        self,
+        loaded: LoadedSpec,
+        approved_hash: str,
+        approver: str,
+        method: str,
+        playbook: str = "cluster",
+        kind: str = "apply",
+    ) -> tuple[str, dict[str, Any]]:
+        """Re-plan, refuse unless the fresh hash is the approved one, then run. Returns (run id, outputs)."""
+        planning = self.plan(loaded, playbook, preflight=(kind == "apply"))
+        fresh = planning.plan
+        try:
+            approvals.check(approvals.Approval(approved_hash, approver, method), fresh)
+        except ApprovalError as exc:
+            self.store.audit(
+                "apply-refused", "", approver, approved_hash, {"fresh": fresh.hash, "reason": str(exc)}
+            )
+            raise
+        run = RunRecord(
+            id=new_run_id(),
+            kind=kind,
+            status="applying",
+            playbook=playbook,
+            spec_file=loaded.file,
+            spec_source=loaded.source,
+            plan=fresh.canonical(),
+            plan_hash=fresh.hash,
+            account=fresh.account,
+            region=fresh.region,
+            profile=self.aws.profile,
+            created_at=time.time(),
+            updated_at=time.time(),
+            pid=os.getpid(),
+            approver=approver,
+        )
+        self.store.create_run(run)
+        self.store.record_approval(fresh.hash, run.id, approver, method)
+        self.store.audit("approved", run.id, approver, fresh.hash, {"method": method, "kind": kind})
+        outputs = self._runner().execute(run, planning, fresh)
+        return run.id, outputs
+
+    def resume(self, run_id: str) -> tuple[str, dict[str, Any]]:
+        """Continue a failed or killed run under its original approval."""
+        run = self.get_run(run_id)
+        if run.status == "succeeded":
+            raise InputError(f"run {run.id} already succeeded; nothing to resume")
+        approved = Plan.from_canonical(run.plan)
+        if approved.region != self.aws.region:
+            raise ApprovalError(f"run {run.id} was approved for region {approved.region}, not {self.aws.region}")
+        data, locator = loads(run.spec_source, run.spec_file)
+        loaded = parse_spec(data, locator, source=run.spec_source, file=run.spec_file)
+        pb = load_playbook(run.playbook)
+        if pb.digest != approved.playbook_digest:
+            raise PlanChangedError(
+                run.plan_hash, "playbooks-changed",
+                f"the '{run.playbook}' playbooks changed since run {run.id} was approved; plan and approve again",
+            )
+        account, _ = self.aws.identity()
+        if account != approved.account:
+            raise ApprovalError(f"run {run.id} was approved for account {approved.account}, not {account}")
+        planning = build_plan(pb, loaded.spec.canonical(), self.aws.client, account, self.aws.region)
+        self.store.update_run(run.id, pid=os.getpid())
+        self.store.audit("resumed", run.id, run.approver, run.plan_hash, {})
+        outputs = self._runner().execute(run, planning, approved)
+        return run.id, outputs
+
+    def _runner(self) -> Runner:
+        account, _ = self.aws.identity()
+        return Runner(self.store, self.aws.client, account, self.aws.region, self.sink, self.options)
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """A run by id or unique prefix."""
+        matches = self.store.find_runs(run_id)
+        exact = [r for r in matches if r.id == run_id]
+        if exact:
+            return exact[0]
+        if not matches:
+            raise InputError(f"no run '{run_id}' (see: eks-assist runs)")
+        if len(matches) > 1:
+            raise InputError(f"run id prefix '{run_id}' is ambiguous: {', '.join(r.id for r in matches[:5])}")
+        return matches[0]
+
+    # -- status ----------------------------------------------------------------------
+    def status(self, cluster: str) -> dict[str, Any]:
+        """Cluster, endpoint, version and node groups with their status (read-only)."""
+        import botocore.exceptions
+
+        eks = self.aws.client("eks")
+        try:
+            c = eks.describe_cluster(name=cluster)["cluster"]
+        except botocore.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                raise InputError(f"no EKS cluster named '{cluster}' in {self.aws.region}") from None
+            raise
+        groups = []
+        for page in eks.get_paginator("list_nodegroups").paginate(clusterName=cluster):
+            for name in page["nodegroups"]:
+                ng = eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]
+                sc = ng.get("scalingConfig", {})
+                groups.append(
+                    {
+                        "name": name,
+                        "status": ng.get("status"),
+                        "instanceTypes": ng.get("instanceTypes", []),
+                        "capacityType": ng.get("capacityType"),
+                        "amiType": ng.get("amiType"),
+                        "min": sc.get("minSize"),
+                        "desired": sc.get("desiredSize"),
+                        "max": sc.get("maxSize"),
+                        "version": ng.get("version"),
+                    }
+                )
+        return {
+            "name": c["name"],
+            "arn": c.get("arn"),
+            "status": c.get("status"),
+            "version": c.get("version"),
+            "endpoint": c.get("endpoint"),
+            "region": self.aws.region,
+            "authenticationMode": (c.get("accessConfig") or {}).get("authenticationMode"),
+            "nodeGroups": groups,
+        }
+
+
+def load(path: str) -> LoadedSpec:
+    """Load and statically validate a spec file (no AWS calls)."""
+    return load_spec(path)
+
+
+__all__ = ["DESTROY_PLAYBOOK", "Engine", "RunFailed", "load", "new_run_id"]

@@ -1,0 +1,99 @@
+"""The mutation guard: a botocore ``before-call`` hook that refuses every AWS operation that
+is not read-only unless it runs inside an approved apply.
+
+The apply context is a :class:`contextvars.ContextVar`, so it follows the code that the
+runner executes on its worker threads (the runner copies the context into each thread)
+and nothing else: a plan running concurrently in the same process stays read-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import GuardViolation
+
+READ_PREFIXES = ("Describe", "List", "Get", "Search", "Lookup", "Check", "Batch Get")
+# Operations that change nothing in the account but are not named like reads.
+READ_ONLY_EXTRA = {
+    ("sts", "AssumeRole"),
+    ("sts", "AssumeRoleWithWebIdentity"),
+    ("sts", "AssumeRoleWithSAML"),
+    ("sts", "DecodeAuthorizationMessage"),
+    ("sts", "GetCallerIdentity"),
+    ("sts", "GetSessionToken"),
+    ("iam", "SimulatePrincipalPolicy"),
+}
+
+
+def is_read_only(service: str, operation: str) -> bool:
+    """True for operations that cannot change anything in the account."""
+    if (service, operation) in READ_ONLY_EXTRA:
+        return True
+    # "Get" also prefixes a few writes in other services; none of IAM/EC2/EKS/STS do.
+    return operation.startswith(READ_PREFIXES)
+
+
+@dataclass
+class ApplyScope:
+    """An approved apply in progress: which plan, and the mutating calls it has made."""
+
+    plan_hash: str
+    run_id: str
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+_SCOPE: contextvars.ContextVar[ApplyScope | None] = contextvars.ContextVar("eks_assist_apply_scope", default=None)
+
+
+@contextlib.contextmanager
+def approved_apply(plan_hash: str, run_id: str) -> Iterator[ApplyScope]:
+    """Allow mutating calls in this context (and contexts copied from it)."""
+    scope = ApplyScope(plan_hash, run_id)
+    token = _SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        _SCOPE.reset(token)
+
+
+def current_scope() -> ApplyScope | None:
+    return _SCOPE.get()
+
+
+def _service_of(model: Any) -> str:
+    return str(model.service_model.service_name if hasattr(model, "service_model") else "")
+
+
+def _before_call(model: Any, params: Any = None, context: Any = None, **_: Any) -> None:
+    service = model.service_model.endpoint_prefix
+    op = model.name
+    if is_read_only(service, op):
+        return
+    scope = _SCOPE.get()
+    if scope is None:
+        raise GuardViolation(
+            f"refused {service}:{op}: mutating AWS calls are only allowed inside an approved apply "
+            "(plan is read-only)"
+        )
+    scope.calls.append({"service": service, "operation": op})
+
+
+def _after_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+    scope = _SCOPE.get()
+    if scope is None or is_read_only(model.service_model.endpoint_prefix, model.name):
+        return
+    meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+    for call in reversed(scope.calls):
+        if call["operation"] == model.name and "requestId" not in call:
+            call["requestId"] = meta.get("RequestId", "")
+            break
+
+
+def install(botocore_session: Any) -> None:
+    """Register the guard on a botocore session (every client made from it is guarded)."""
+    botocore_session.register("before-call", _before_call, unique_id="eks-assist-guard")
+    botocore_session.register("after-call", _after_call, unique_id="eks-assist-guard-audit")

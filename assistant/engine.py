@@ -118,7 +118,7 @@ class Engine:
         if approved.region != self.aws.region:
             raise ApprovalError(f"run {run.id} was approved for region {approved.region}, not {self.aws.region}")
         data, locator = loads(run.spec_source, run.spec_file)
-        loaded = parse_spec(data, locator, source=run.spec_source, file=run.spec_file)
+        loaded = parse_spec(data, locator, source=run.spec_source)
         pb = load_playbook(run.playbook)
         if pb.digest != approved.playbook_digest:
             raise PlanChangedError(

@@ -28,7 +28,7 @@ from typing import Any
 from .plan import Unknown
 
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+_NAME = r"[A-Za-z][A-Za-z0-9_-]*"
 _LOOKUP = re.compile(rf"^{_NAME}(?:\.{_NAME}|\[\d+\])*$")
 _PART = re.compile(rf"\.({_NAME})|\[(\d+)\]")
 

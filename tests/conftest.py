@@ -1,0 +1,29 @@
+"""Shared fixtures: every test gets its own state directory and no ambient AWS settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+_AMBIENT = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "KUBECONFIG", "EKS_ASSIST_STORE")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private state dir and home; AWS config files that do not exist."""
+    for k in _AMBIENT:
+        monkeypatch.delenv(k, raising=False)
+    state = tmp_path / "state"
+    monkeypatch.setenv("EKS_ASSIST_STATE_DIR", str(state))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    yield state
+    os.environ.pop("EKS_ASSIST_TEST_MARKER", None)

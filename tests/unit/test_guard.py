@@ -1,0 +1,80 @@
+"""The mutation guard refuses every non-read-only AWS call outside an approved apply."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from assistant.aws import AwsContext
+from assistant.errors import GuardViolation
+from assistant.guard import approved_apply, is_read_only
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    srv = ThreadedMotoServer(port=0, verbose=False)
+    srv.start()
+    host, port = srv.get_host_and_port()
+    yield f"http://{host}:{port}"
+    srv.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> AwsContext:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAGUARDTEST0000000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "guard-test-secret")
+    return AwsContext(region="us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("service", "op", "ro"),
+    [("ec2", "DescribeVpcs", True), ("eks", "ListClusters", True), ("iam", "GetRole", True),
+     ("sts", "GetCallerIdentity", True), ("sts", "AssumeRole", True), ("ec2", "CreateVpc", False),
+     ("eks", "UpdateClusterConfig", False), ("iam", "AttachRolePolicy", False), ("eks", "TagResource", False),
+     ("ec2", "ModifyVpcAttribute", False), ("ec2", "DeleteVpc", False)],
+)
+def test_read_only_classification(service: str, op: str, ro: bool) -> None:
+    assert is_read_only(service, op) is ro
+
+
+def test_mutation_outside_apply_is_refused_before_sending(aws: AwsContext) -> None:
+    ec2 = aws.client("ec2")
+    before = len(ec2.describe_vpcs()["Vpcs"])
+    with pytest.raises(GuardViolation) as exc:
+        ec2.create_vpc(CidrBlock="10.9.0.0/16")
+    assert str(exc.value) == (
+        "refused ec2:CreateVpc: mutating AWS calls are only allowed inside an approved apply (plan is read-only)"
+    )
+    assert exc.value.exit_code == 3
+    assert len(ec2.describe_vpcs()["Vpcs"]) == before
+
+
+def test_mutation_inside_apply_is_allowed_and_recorded(aws: AwsContext) -> None:
+    ec2 = aws.client("ec2")
+    with approved_apply("ab" * 32, "run-1") as scope:
+        vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+        ec2.delete_vpc(VpcId=vpc)
+    assert [c["operation"] for c in scope.calls] == ["CreateVpc", "DeleteVpc"]
+    assert all(c.get("requestId") for c in scope.calls)
+
+
+def test_scope_does_not_leak_into_other_threads(aws: AwsContext) -> None:
+    ec2 = aws.client("ec2")
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            ec2.create_vpc(CidrBlock="10.7.0.0/16")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    with approved_apply("cd" * 32, "run-2"):
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert len(errors) == 1 and isinstance(errors[0], GuardViolation)

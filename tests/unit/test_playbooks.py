@@ -1,0 +1,130 @@
+"""Playbook loading: the built-in playbooks are valid; bad ones fail with located errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import InputError
+from assistant.playbook import available, load_playbook
+from assistant.planner import base_context, expand, waves
+from assistant.spec import load_spec
+
+from ..conftest import EXAMPLES
+
+
+def test_builtin_playbooks_load() -> None:
+    assert set(available()) >= {"masters", "workers", "cluster", "teardown"}
+    for name in available():
+        pb = load_playbook(name)
+        assert pb.steps and len(pb.digest) == 64
+
+
+def test_cluster_composes_masters_and_workers() -> None:
+    ids = [s.id for s in load_playbook("cluster").steps]
+    assert ids[:7] == [s.id for s in load_playbook("masters").steps]
+    assert ids[7:] == [s.id for s in load_playbook("workers").steps]
+
+
+def test_expansion_runs_independent_steps_together() -> None:
+    spec = load_spec(EXAMPLES / "demo.yaml").spec.canonical()
+    insts = expand(load_playbook("cluster"), base_context(spec))
+    ids = [i.id for i in insts]
+    assert "nodegroup[general]" in ids and "nodegroup[spot]" in ids
+    assert not any(i.startswith("launch_template") for i in ids)  # no custom AMI in the demo
+    w = waves(insts)
+    assert {"cluster_role", "vpc", "node_role"} <= set(w[0])
+    # both node groups start together, after the cluster and its routes
+    last = w[-1]
+    assert set(last) == {"nodegroup[general]", "nodegroup[spot]"}
+    ng = next(i for i in insts if i.id == "nodegroup[general]")
+    assert {"cluster", "node_role", "route_table"} <= set(ng.deps)
+
+
+def test_existing_vpc_skips_network_steps() -> None:
+    spec = load_spec(EXAMPLES / "existing-vpc.yaml").spec.canonical()
+    ids = [i.id for i in expand(load_playbook("masters"), base_context(spec))]
+    assert ids == ["cluster_role", "cluster"]
+
+
+def _write(tmp_path: Path, text: str, name: str = "bad.yaml") -> str:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+STEP = "name: bad\nsteps:\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            STEP + "  - id: c\n    action: eks.clustr\n",
+            "bad.yaml:4:13: steps[0].action: unknown action 'eks.clustr'; did you mean 'eks.cluster'? Valid actions: "
+            "ec2.internet_gateway, ec2.launch_template, ec2.route_table, ec2.security_group, ec2.subnets, ec2.vpc, "
+            "eks.cluster, eks.nodegroup, iam.role",
+        ),
+        (
+            STEP + "  - id: a\n    action: ec2.vpc\n    needs: [b]\n    with: {cluster: x}\n"
+            "  - id: b\n    action: ec2.vpc\n    needs: [a]\n    with: {cluster: x}\n",
+            "bad.yaml:5:12: steps[0].needs: cycle in needs: a -> b -> a",
+        ),
+        (
+            STEP + "  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ spek.metadata.name }}'}\n",
+            "bad.yaml:5:21: steps[0].with.cluster: undefined template variable 'spek.metadata.name'; did you mean 'spec'?",
+        ),
+        (
+            STEP + "  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ steps.vcp.id }}'}\n",
+            "bad.yaml:5:21: steps[0].with.cluster: template refers to unknown step 'vcp'",
+        ),
+        (
+            STEP + "  - id: a\n    action: ec2.vpc\n    neds: [b]\n",
+            "bad.yaml:5:5: steps[0].neds: unknown field 'neds'; did you mean 'needs'?",
+        ),
+        (
+            STEP + "  - id: a\n    action: ec2.vpc\n    with: {clustr: x}\n",
+            "bad.yaml:5:12: steps[0].with.clustr: action ec2.vpc: unknown field 'clustr'; did you mean 'cluster'?",
+        ),
+        (
+            STEP + "  - id: a\n    action: ec2.vpc\n    needs: [vpcc]\n    with: {cluster: x}\n",
+            "bad.yaml:5:13: steps[0].needs[0]: needs unknown step 'vpcc'",
+        ),
+        (
+            STEP + "  - id: a\n    action: ec2.vpc\n  - id: a\n    action: ec2.vpc\n",
+            "bad.yaml:5:9: steps[1].id: duplicate step id 'a'",
+        ),
+        (
+            STEP + "  - id: Bad-Id\n    action: ec2.vpc\n",
+            "bad.yaml:3:9: steps[0].id: step id 'Bad-Id' must be lowercase letters, digits and '_', starting with a letter (max 63)",
+        ),
+        (
+            "name: bad\ninclude: [nothere.yaml]\n",
+            "bad.yaml:2:11: include[0]: included playbook nothere.yaml not found next to bad.yaml",
+        ),
+        (
+            STEP + "  - id: a\n    action: ec2.vpc\n    with: {cluster: \"{{ ''.__class__ }}\"}\n",
+            "bad.yaml:5:21: steps[0].with.cluster: unsupported template expression {{ ''.__class__ }}: only lookups like "
+            "'spec.metadata.name', 'steps.<id>.<output>' or 'item.name' (optionally joined by ||) are allowed",
+        ),
+        ("- id: a\n  action: ec2.vpc\n", "bad.yaml:1:1: playbook must be a mapping (name, steps, ...), got list"),
+        ("steps: []\n", "bad.yaml:1:1: name: required field is missing"),
+        (
+            STEP + "  - id: a\n    action: ec2.vpc\n    foreach: spec.workers\n",
+            "bad.yaml:5:14: steps[0].foreach: foreach must be a template that yields a list, e.g. '{{ spec.workers }}'",
+        ),
+    ],
+)
+def test_bad_playbooks(tmp_path: Path, body: str, expected: str) -> None:
+    path = _write(tmp_path, body)
+    with pytest.raises(InputError) as exc:
+        load_playbook(path)
+    assert exc.value.exit_code == 2
+    assert str(exc.value).replace(str(tmp_path) + "/", "") == expected
+
+
+def test_unknown_playbook_name_lists_builtins() -> None:
+    with pytest.raises(InputError) as exc:
+        load_playbook("clustr")
+    assert str(exc.value) == "unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, masters, teardown, workers"

@@ -50,6 +50,16 @@ def matches(approved: Any, fresh: Any) -> bool:
     return bool(approved == fresh)
 
 
+# A step killed after its create call but before it finished (tags, attachments) plans as
+# an update towards the same target on resume: that is the approved create, continued.
+_CONTINUATIONS = {Op.CREATE: {Op.CREATE, Op.UPDATE}, Op.UPDATE: {Op.UPDATE}, Op.DELETE: {Op.DELETE}, Op.REPLACE: {Op.REPLACE}}
+
+
+def continues(approved: Op, fresh: Op) -> bool:
+    """True if doing ``fresh`` now carries out what was approved as ``approved``."""
+    return fresh in _CONTINUATIONS.get(approved, set())
+
+
 def describe_error(exc: BaseException) -> str:
     """A one-line, user-facing description of a failure (AWS error code and message)."""
     resp = getattr(exc, "response", None)
@@ -123,7 +133,7 @@ class Runner:
         if approved_change is None:
             raise RunFailed(f"step {inst.id} is not in the approved plan")
         if planned.op is not Op.NOOP:
-            if planned.op is not approved_change.op or not matches(approved_change.after, planned.after):
+            if not continues(approved_change.op, planned.op) or not matches(approved_change.after, planned.after):
                 raise RunFailed(
                     f"step {inst.id}: the world changed during apply: approved '{approved_change.op}', "
                     f"now it would '{planned.op}' ({planned.reason}); refusing to do what was not approved"

@@ -1,0 +1,140 @@
+"""Bad input through the real CLI: a precise message, exit 2, and nothing touched.
+
+None of these reach AWS: static validation and playbook checks run before any call, so no
+endpoint is configured at all (a call would fail with a different error and exit code).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import CliRunner
+
+GOOD = """apiVersion: eks-assist/v1
+kind: Cluster
+metadata:
+  name: demo
+  region: us-east-1
+masters:
+  version: "1.33"
+  vpc:
+    create: {cidr: 10.0.0.0/16, azCount: 2}
+workers:
+  - name: general
+    instanceTypes: [m5.large]
+    scaling: {min: 1, desired: 2, max: 3}
+"""
+
+SPEC_CASES: list[tuple[str, str, str]] = [
+    ("malformed-yaml", "metadata: [name: demo\n", "spec.yaml:2:1: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+    ("unknown-field", GOOD.replace("instanceTypes", "instanceType"),
+     "spec.yaml:12:5: workers[0].instanceType: unknown field 'instanceType'; did you mean 'instanceTypes'?"),
+    ("bad-cluster-name", GOOD.replace("name: demo", "name: -demo"), None),
+    ("invalid-cidr", GOOD.replace("10.0.0.0/16", "10.0.0.300/16"), None),
+    ("overlapping-cidrs", GOOD.replace("azCount: 2}", "azCount: 2, subnetCidrs: [10.0.0.0/20, 10.0.8.0/24]}"), None),
+    ("single-az", GOOD.replace("azCount: 2", "azCount: 1"), None),
+    ("min-gt-max", GOOD.replace("min: 1, desired: 2, max: 3", "min: 4, desired: 4, max: 3"), None),
+    ("list-not-mapping", "- apiVersion: eks-assist/v1\n- kind: Cluster\n", None),
+    ("empty-file", "", "spec.yaml: file is empty"),
+    ("comments-only", "# nothing here\n", "spec.yaml: file has no YAML document (only comments or blank lines)"),
+    ("float-version", GOOD.replace('"1.33"', "1.30"), None),
+    ("wrong-api-version", GOOD.replace("eks-assist/v1", "eks-assist/v2"), None),
+    ("alias-bomb", GOOD + "x: &a [1, 2]\ny: *a\n", "spec.yaml:14:4: YAML anchors and aliases (&, *) are not allowed"),
+    ("duplicate-key", GOOD + "kind: Cluster\n", "spec.yaml:14:1: duplicate key 'kind'"),
+    ("service-cidr-overlap", GOOD.replace('version: "1.33"', 'version: "1.33"\n  serviceCidr: 10.0.0.0/16'), None),
+    ("custom-ami-without-custom", GOOD.replace("[m5.large]", "[m5.large]\n    customAmiId: ami-0123456789abcdef0"), None),
+    ("duplicate-nodegroups", GOOD + "  - name: general\n    instanceTypes: [m5.large]\n", None),
+    ("bad-taint-effect", GOOD + "    taints: [{key: a, value: b, effect: NoSchedule}]\n", None),
+    ("not-utf8", "metadata: \udcff\n", None),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), SPEC_CASES, ids=[c[0] for c in SPEC_CASES])
+def test_bad_spec(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str, expected: str | None,
+                  snapshot_messages: dict[str, str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("spec.yaml").write_bytes(text.encode("utf-8", errors="surrogateescape"))
+    r = cli("validate", "-f", "spec.yaml")
+    assert r.code == 2, r
+    assert r.out == ""
+    first = r.err.splitlines()[0].removeprefix("error: ")
+    assert first == (expected or snapshot_messages[name])
+    assert "Traceback" not in r.err
+
+
+def test_ten_megabyte_file(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("big.yaml").write_text("# " + "x" * (10 * 1024 * 1024) + "\n", encoding="utf-8")
+    r = cli("validate", "-f", "big.yaml")
+    assert r.code == 2
+    assert r.err.strip() == "error: big.yaml: file is 10485763 bytes, larger than 1024 KiB; refusing to parse it"
+
+
+def test_missing_file(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = cli("validate", "-f", "nope.yaml")
+    assert (r.code, r.err.strip()) == (2, "error: nope.yaml: no such file")
+
+
+def _spec(tmp_path: Path) -> str:
+    p = tmp_path / "spec.yaml"
+    p.write_text(GOOD, encoding="utf-8")
+    return str(p)
+
+
+def _playbook(tmp_path: Path, body: str) -> str:
+    p = tmp_path / "pb.yaml"
+    p.write_text(body, encoding="utf-8")
+    return str(p)
+
+
+PLAYBOOK_CASES = [
+    ("unknown-action", "name: x\nsteps:\n  - id: a\n    action: eks.clustr\n",
+     "pb.yaml:4:13: steps[0].action: unknown action 'eks.clustr'; did you mean 'eks.cluster'? Valid actions: "
+     "ec2.internet_gateway, ec2.launch_template, ec2.route_table, ec2.security_group, ec2.subnets, ec2.vpc, eks.cluster, "
+     "eks.nodegroup, iam.role"),
+    ("needs-cycle", "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    needs: [b]\n    with: {cluster: x}\n"
+     "  - id: b\n    action: ec2.vpc\n    needs: [a]\n    with: {cluster: x}\n",
+     "pb.yaml:5:12: steps[0].needs: cycle in needs: a -> b -> a"),
+    ("undefined-variable", "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ specs.metadata.name }}'}\n",
+     "pb.yaml:5:21: steps[0].with.cluster: undefined template variable 'specs.metadata.name'; did you mean 'spec'?"),
+    ("template-injection", "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: \"{{ ''.__class__ }}\"}\n",
+     "pb.yaml:5:21: steps[0].with.cluster: unsupported template expression {{ ''.__class__ }}: only lookups like "
+     "'spec.metadata.name', 'steps.<id>.<output>' or 'item.name' (optionally joined by ||) are allowed"),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "expected"), PLAYBOOK_CASES, ids=[c[0] for c in PLAYBOOK_CASES])
+def test_bad_playbook(cli: CliRunner, tmp_path: Path, name: str, body: str, expected: str) -> None:
+    r = cli("plan", "-f", _spec(tmp_path), "--playbook", _playbook(tmp_path, body))
+    assert r.code == 2
+    assert r.err.strip().replace(str(tmp_path) + "/", "") == f"error: {expected}"
+
+
+def test_unknown_playbook(cli: CliRunner, tmp_path: Path) -> None:
+    r = cli("plan", "-f", _spec(tmp_path), "--playbook", "clustr")
+    assert (r.code, r.err.strip()) == (
+        2, "error: unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, masters, teardown, workers")
+
+
+ARG_CASES = [
+    (["apply", "-f", "SPEC", "--parallelism", "0"], "error: --parallelism must be at least 1"),
+    (["apply", "-f", "SPEC", "--poll-max", "-1"], "error: --poll-max must be positive"),
+    (["runs", "nosuchrun"], "error: no run 'nosuchrun' (see: eks-assist runs)"),
+    (["plan", "-f", "SPEC", "--profile", "nosuchprofile"], "error: --profile: AWS profile 'nosuchprofile' not found in your AWS config"),
+    (["resume", "nosuchrun"], "error: no run 'nosuchrun' (see: eks-assist runs)"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), ARG_CASES, ids=["parallelism", "poll-max", "runs", "profile", "resume"])
+def test_bad_arguments(cli: CliRunner, tmp_path: Path, argv: list[str], expected: str) -> None:
+    r = cli(*[_spec(tmp_path) if a == "SPEC" else a for a in argv])
+    assert (r.code, r.err.strip()) == (2, expected)
+
+
+def test_unknown_verb_is_usage_error(cli: CliRunner) -> None:
+    r = cli("provision")
+    assert r.code == 2
+    assert "invalid choice: 'provision'" in r.err

@@ -1,0 +1,55 @@
+"""Integration fixtures: a real sandbox over HTTP, and helpers to count AWS calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from assistant.aws import AwsContext
+from assistant.guard import is_read_only
+from assistant.sandbox import Sandbox
+
+from ..cli.conftest import cli  # noqa: F401 - re-exported fixture
+from ..conftest import EXAMPLES
+
+DEMO = str(EXAMPLES / "demo.yaml")
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A fresh in-process sandbox; boto3 reaches it through the standard AWS_* environment."""
+    with Sandbox(latency="fast", port=0, k8s_port=0) as sb:
+        for k, v in sb.env().items():
+            monkeypatch.setenv(k, v)
+        # moto builds an account's backends (default VPC and so on) on first use; do that now
+        # so that "unchanged" comparisons start from a settled state.
+        import boto3
+
+        boto3.client("ec2", region_name="us-east-1").describe_vpcs()
+        boto3.client("iam", region_name="us-east-1").list_roles()
+        boto3.client("eks", region_name="us-east-1").list_clusters()
+        yield sb
+
+
+class CallLog:
+    """Every AWS operation a session attempts, recorded before the guard can refuse it."""
+
+    def __init__(self, aws: AwsContext) -> None:
+        self.calls: list[tuple[str, str]] = []
+        aws.session._session.get_component("event_emitter").register_first("before-call", self._record, unique_id="test-call-log")
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.calls.append((model.service_model.endpoint_prefix, model.name))
+
+    @property
+    def mutating(self) -> list[tuple[str, str]]:
+        return [c for c in self.calls if not is_read_only(*c)]
+
+
+def owned(inventory: dict[str, Any]) -> str:
+    """A stable text rendering of an inventory, for equality checks with a readable diff."""
+    import json
+
+    return json.dumps(inventory, sort_keys=True, indent=1, default=str)

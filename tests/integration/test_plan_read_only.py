@@ -1,0 +1,41 @@
+"""Planning any playbook makes zero mutating AWS calls and leaves the sandbox unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.aws import AwsContext
+from assistant.engine import Engine
+from assistant.runner import RunOptions
+from assistant.sandbox import Sandbox
+from assistant.spec import load_spec
+from assistant.store import open_store
+
+from .conftest import DEMO, CallLog, owned
+
+PLAYBOOKS = ["masters", "workers", "cluster", "teardown"]
+
+
+def _plan_all(sandbox: Sandbox) -> None:
+    loaded = load_spec(DEMO)
+    for playbook in PLAYBOOKS:
+        aws = AwsContext(region="us-east-1")
+        log = CallLog(aws)
+        before = owned(sandbox.inventory())
+        planning = Engine(aws, open_store()).plan(loaded, playbook, preflight=playbook != "teardown")
+        assert planning.plan.changes, playbook
+        assert log.calls, f"{playbook}: planning made no AWS calls at all?"
+        assert log.mutating == [], f"{playbook}: mutating calls during plan: {log.mutating}"
+        assert owned(sandbox.inventory()) == before, playbook
+
+
+def test_plan_on_empty_account_is_read_only(sandbox: Sandbox) -> None:
+    _plan_all(sandbox)
+
+
+@pytest.mark.slow
+def test_plan_on_existing_cluster_is_read_only(sandbox: Sandbox) -> None:
+    loaded = load_spec(DEMO)
+    engine = Engine(AwsContext(region="us-east-1"), open_store(), options=RunOptions(poll_min=0.02, poll_max=0.1))
+    engine.apply(loaded, engine.plan(loaded).plan.hash, "test", "flag")
+    _plan_all(sandbox)

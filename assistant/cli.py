@@ -159,9 +159,9 @@ def _aws(args: argparse.Namespace, region: str | None, ctx: dict[str, Any]) -> A
     from .aws import AwsContext
 
     if getattr(args, "sandbox", False):
-        _sandbox_env(ctx)
         if args.profile:
             raise_input("--profile cannot be combined with --sandbox")
+        _sandbox_env(ctx)
     return AwsContext(region=args.region or region, profile=None if args.sandbox else args.profile)
 
 
@@ -402,11 +402,11 @@ def cmd_runs(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
 def cmd_resume(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from .store import open_store
 
-    run = None
     matches = open_store().find_runs(args.run_id)
-    if matches:
-        run = next((r for r in matches if r.id == args.run_id), matches[0])
-    engine = _engine(args, ctx, run.region if run else None, quiet=args.output == "json")
+    if not matches:
+        raise_input(f"no run '{args.run_id}' (see: eks-assist runs)")
+    run = next((r for r in matches if r.id == args.run_id), matches[0])
+    engine = _engine(args, ctx, run.region, quiet=args.output == "json")
     run_id, outputs = engine.resume(args.run_id)
     if args.output == "json":
         _print_json({"runId": run_id, "outputs": outputs})

@@ -183,7 +183,8 @@ def step_context(
 
 def render_args(inst: Instance, action: type[Action], ctx: dict[str, Any]) -> Any:
     """Render and validate an instance's arguments, locating problems in the playbook."""
-    raw = _render(inst.step, ("with",), inst.step.schema.with_, ctx)
+    # Render key by key so that a template error points at its own argument.
+    raw = {k: _render(inst.step, ("with", k), v, ctx) for k, v in inst.step.schema.with_.items()}
     try:
         return action.Args.model_validate(raw)
     except ValidationError as exc:

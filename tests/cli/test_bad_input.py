@@ -30,37 +30,49 @@ workers:
 SPEC_CASES: list[tuple[str, str, str]] = [
     ("malformed-yaml", "metadata: [name: demo\n", "spec.yaml:2:1: invalid YAML: expected ',' or ']', but got '<stream end>'"),
     ("unknown-field", GOOD.replace("instanceTypes", "instanceType"),
-     "spec.yaml:12:5: workers[0].instanceType: unknown field 'instanceType'; did you mean 'instanceTypes'?"),
-    ("bad-cluster-name", GOOD.replace("name: demo", "name: -demo"), None),
-    ("invalid-cidr", GOOD.replace("10.0.0.0/16", "10.0.0.300/16"), None),
-    ("overlapping-cidrs", GOOD.replace("azCount: 2}", "azCount: 2, subnetCidrs: [10.0.0.0/20, 10.0.8.0/24]}"), None),
-    ("single-az", GOOD.replace("azCount: 2", "azCount: 1"), None),
-    ("min-gt-max", GOOD.replace("min: 1, desired: 2, max: 3", "min: 4, desired: 4, max: 3"), None),
-    ("list-not-mapping", "- apiVersion: eks-assist/v1\n- kind: Cluster\n", None),
+     "spec.yaml:12:5: workers[0]: unknown field 'instanceType'; did you mean 'instanceTypes'?"),
+    ("bad-cluster-name", GOOD.replace("name: demo", "name: -demo"),
+     "spec.yaml:4:9: metadata.name: cluster name must be 1-100 characters, start with a letter or digit, and contain only letters, digits, '-' and '_'; got '-demo' ('-' cannot come first)"),
+    ("invalid-cidr", GOOD.replace("10.0.0.0/16", "10.0.0.300/16"),
+     "spec.yaml:9:20: masters.vpc.create.cidr: VPC CIDR '10.0.0.300/16' is not a valid IPv4 CIDR block (like 10.0.0.0/16)"),
+    ("overlapping-cidrs", GOOD.replace("azCount: 2}", "azCount: 2, subnetCidrs: [10.0.0.0/20, 10.0.8.0/24]}"),
+     'spec.yaml:9:72: masters.vpc.create.subnetCidrs[1]: subnet 10.0.8.0/24 overlaps subnetCidrs[0] 10.0.0.0/20'),
+    ("single-az", GOOD.replace("azCount: 2", "azCount: 1"),
+     'spec.yaml:9:42: masters.vpc.create.azCount: EKS needs subnets in at least two Availability Zones; azCount must be at least 2, got 1'),
+    ("min-gt-max", GOOD.replace("min: 1, desired: 2, max: 3", "min: 4, desired: 4, max: 3"),
+     'spec.yaml:13:20: workers[0].scaling.min: min (4) is greater than max (3)'),
+    ("list-not-mapping", "- apiVersion: eks-assist/v1\n- kind: Cluster\n",
+     'spec.yaml:1:1: spec must be a mapping (apiVersion, kind, metadata, ...), got a list'),
     ("empty-file", "", "spec.yaml: file is empty"),
     ("comments-only", "# nothing here\n", "spec.yaml: file has no YAML document (only comments or blank lines)"),
-    ("float-version", GOOD.replace('"1.33"', "1.30"), None),
-    ("wrong-api-version", GOOD.replace("eks-assist/v1", "eks-assist/v2"), None),
+    ("float-version", GOOD.replace('"1.33"', "1.30"),
+     'spec.yaml:7:12: masters.version: Kubernetes version must be a quoted string: YAML reads 1.30 as the number 1.3; write "1.30"'),
+    ("wrong-api-version", GOOD.replace("eks-assist/v1", "eks-assist/v2"),
+     "spec.yaml:1:13: apiVersion: must be 'eks-assist/v1', got the text 'eks-assist/v2'"),
     ("alias-bomb", GOOD + "x: &a [1, 2]\ny: *a\n", "spec.yaml:14:4: YAML anchors and aliases (&, *) are not allowed"),
     ("duplicate-key", GOOD + "kind: Cluster\n", "spec.yaml:14:1: duplicate key 'kind'"),
-    ("service-cidr-overlap", GOOD.replace('version: "1.33"', 'version: "1.33"\n  serviceCidr: 10.0.0.0/16'), None),
-    ("custom-ami-without-custom", GOOD.replace("[m5.large]", "[m5.large]\n    customAmiId: ami-0123456789abcdef0"), None),
-    ("duplicate-nodegroups", GOOD + "  - name: general\n    instanceTypes: [m5.large]\n", None),
-    ("bad-taint-effect", GOOD + "    taints: [{key: a, value: b, effect: NoSchedule}]\n", None),
-    ("not-utf8", "metadata: \udcff\n", None),
+    ("service-cidr-overlap", GOOD.replace('version: "1.33"', 'version: "1.33"\n  serviceCidr: 10.0.0.0/16'),
+     'spec.yaml:8:16: masters.serviceCidr: service CIDR 10.0.0.0/16 overlaps the VPC CIDR 10.0.0.0/16 (masters.vpc.create.cidr)'),
+    ("custom-ami-without-custom", GOOD.replace("[m5.large]", "[m5.large]\n    customAmiId: ami-0123456789abcdef0"),
+     'spec.yaml:13:18: workers[0].customAmiId: customAmiId needs amiType: CUSTOM (amiType is AL2023_x86_64_STANDARD)'),
+    ("duplicate-nodegroups", GOOD + "  - name: general\n    instanceTypes: [m5.large]\n",
+     "spec.yaml:14:11: workers[1].name: duplicate node group name 'general' (also at workers[0])"),
+    ("bad-taint-effect", GOOD + "    taints: [{key: a, value: b, effect: NoSchedule}]\n",
+     "spec.yaml:14:41: workers[0].taints[0].effect: unknown taint effect 'NoSchedule'; did you mean 'NO_SCHEDULE'?"),
+    ("not-utf8", "metadata: \udcff\n",
+     'spec.yaml: file is not UTF-8 text (byte 10)'),
 ]
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), SPEC_CASES, ids=[c[0] for c in SPEC_CASES])
-def test_bad_spec(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str, expected: str | None,
-                  snapshot_messages: dict[str, str]) -> None:
+def test_bad_spec(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str, expected: str) -> None:
     monkeypatch.chdir(tmp_path)
     Path("spec.yaml").write_bytes(text.encode("utf-8", errors="surrogateescape"))
     r = cli("validate", "-f", "spec.yaml")
     assert r.code == 2, r
     assert r.out == ""
-    first = r.err.splitlines()[0].removeprefix("error: ")
-    assert first == (expected or snapshot_messages[name])
+    lines = [line.removeprefix("error: ") for line in r.err.splitlines()]
+    assert expected in lines, lines
     assert "Traceback" not in r.err
 
 

@@ -25,11 +25,12 @@ def test_importing_every_engine_module_loads_no_ui_toolkit() -> None:
     code = (
         "import importlib, pkgutil, sys, assistant\n"
         "for m in pkgutil.walk_packages(assistant.__path__, 'assistant.'):\n"
-        "    importlib.import_module(m.name)\n"
+        "    if not m.name.endswith('__main__'):\n"
+        "        importlib.import_module(m.name)\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'slack_bolt', 'slack_sdk')]\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == ""
 
 

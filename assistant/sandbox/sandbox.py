@@ -1,0 +1,228 @@
+"""The sandbox: a local AWS endpoint (moto plus our EKS front) and per-cluster Kubernetes APIs."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import SandboxError
+from assistant.sandbox.faults import FaultConfig, FaultInjector
+from assistant.sandbox.k8s.auth import Authenticator
+from assistant.sandbox.latency import LatencyProfile
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
+
+    from assistant.sandbox.eks.front import EksFront
+    from assistant.sandbox.k8s.server import KubeApiServer
+
+REGION = "us-east-1"
+# moto maps access keys to accounts by shape: 20 upper-case characters. Nothing here is secret.
+ACCESS_KEY_ID = "AKIAEKSASSISTSANDBOX"
+SECRET_ACCESS_KEY = "eks-assist-sandbox-secret-access-key"
+
+# moto keeps its state in module-level backends, so only one sandbox may run per process.
+_running_lock = threading.Lock()
+_running: Sandbox | None = None
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """A clear error for a taken port (werkzeug would print its own message and exit)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SandboxError(f"port {port} on {host} is in use ({exc.strerror}); pass another port, or 0 for any") from None
+
+
+class Sandbox:
+    """One in-process sandbox. ``start()``/``stop()``, or use it as a context manager.
+
+    Starting resets moto's state: a new sandbox is empty.
+    """
+
+    def __init__(
+        self,
+        latency: str = "fast",
+        time_scale: float = 1.0,
+        faults: FaultConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        k8s_port: int = 0,
+        authenticator: Authenticator | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        try:
+            self.profile = LatencyProfile(latency, time_scale)
+        except ValueError as exc:
+            raise SandboxError(str(exc)) from exc
+        self._faults = FaultInjector(faults)
+        self._host = host
+        self._port = port
+        self._k8s_port = k8s_port
+        self._authenticator = authenticator
+        # State changes fall due on this clock; tests can pass one they can pause.
+        self._clock = clock or time.monotonic
+        self._ca_pem: str | None = None
+        self._aws_server: BaseWSGIServer | None = None
+        self._aws_thread: threading.Thread | None = None
+        self._kube: KubeApiServer | None = None
+        self._eks: EksFront | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Generate the CA, start the Kubernetes API server, then serve AWS; returns self."""
+        global _running
+        with _running_lock:
+            if _running is not None:
+                raise SandboxError("a sandbox is already running in this process; stop it first")
+            _running = self
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        # Heavy imports stay here so importing the package (and the CLI) stays cheap.
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        from assistant.sandbox import moto_state
+        from assistant.sandbox.certs import generate_tls
+        from assistant.sandbox.eks.front import EksFront
+        from assistant.sandbox.eks.lifecycle import Lifecycle
+        from assistant.sandbox.front import SandboxFront
+        from assistant.sandbox.k8s.server import KubeApiServer
+        from assistant.sandbox.k8s_bridge import KubeBridge
+        from assistant.sandbox.quiet_handler import QuietRequestHandler as _QuietHandler
+
+        moto_state.reset()
+        hosts = ("127.0.0.1", "localhost") + ((self._host,) if self._host not in ("127.0.0.1", "localhost", "0.0.0.0") else ())
+        tls = generate_tls(hosts)
+        self._ca_pem = tls.ca_pem
+        self._kube = KubeApiServer(
+            tls, self._host, self._k8s_port, authenticator=self._authenticator, before_request=self._settle
+        )
+        self._kube.start()
+        lifecycle = Lifecycle(self.profile, KubeBridge(self._kube, tls.ca_pem), clock=self._clock)
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        self._eks = EksFront(lifecycle, moto_app)
+        app = SandboxFront(moto_app, self._eks, self, self._faults)
+        _require_free_port(self._host, self._port)
+        try:
+            server = make_server(self._host, self._port, app, threaded=True, request_handler=_QuietHandler)
+        except (OSError, SystemExit) as exc:  # werkzeug exits instead of raising when the port is taken
+            raise SandboxError(f"cannot serve the AWS endpoint on {self._host}:{self._port}") from exc
+        self._aws_server = server
+        self._aws_thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-aws", daemon=True
+        )
+        self._aws_thread.start()
+
+    def stop(self) -> None:
+        """Stop both servers. Safe to call twice."""
+        global _running
+        if self._aws_server is not None:
+            self._aws_server.shutdown()
+            self._aws_server.server_close()
+            self._aws_server = None
+        if self._aws_thread is not None:
+            self._aws_thread.join(timeout=5)
+            self._aws_thread = None
+        if self._kube is not None:
+            self._kube.stop()
+            self._kube = None
+        with _running_lock:
+            if _running is self:
+                _running = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- addresses and credentials ---------------------------------------------------------------
+
+    def _servers(self) -> tuple[BaseWSGIServer, KubeApiServer, EksFront]:
+        if self._aws_server is None or self._kube is None or self._eks is None:
+            raise SandboxError("the sandbox is not running; call start() first")
+        return self._aws_server, self._kube, self._eks
+
+    @property
+    def aws_url(self) -> str:
+        """``http://host:port`` of the AWS endpoint."""
+        aws_server, _kube, _eks = self._servers()
+        host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host
+        return f"http://{host}:{aws_server.server_port}"
+
+    @property
+    def k8s_url(self) -> str:
+        """``https://host:port`` of the Kubernetes API server (clusters live under ``/k8s/...``)."""
+        return self._servers()[1].url
+
+    @property
+    def ca_pem(self) -> str:
+        """PEM of the sandbox CA, which signs the Kubernetes API's certificate."""
+        if self._ca_pem is None:
+            raise SandboxError("the sandbox is not running; call start() first")
+        return self._ca_pem
+
+    @property
+    def region(self) -> str:
+        """The default region."""
+        return REGION
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point any boto3-based tool at this sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+
+    # -- faults, state ---------------------------------------------------------------------------
+
+    def set_faults(self, faults: FaultConfig) -> None:
+        """Replace the fault configuration (a seed restarts the dice)."""
+        self._faults.configure(faults)
+
+    def fault_counts(self) -> dict[str, int]:
+        """Requests seen and faults injected so far."""
+        return self._faults.counts()
+
+    def _settle(self) -> None:
+        if self._eks is not None:
+            self._eks.settle()
+
+    def inventory(self) -> dict[str, Any]:
+        """A snapshot of all AWS and Kubernetes state, after settling due state changes."""
+        from assistant.sandbox.inventory import snapshot
+
+        _aws_server, kube, eks = self._servers()
+        with eks.lock:
+            eks.lifecycle.advance()
+            return snapshot(kube)
+
+    def health(self) -> dict[str, Any]:
+        """What ``/_sandbox/health`` reports."""
+        return {
+            "ok": True,
+            "aws_url": self.aws_url,
+            "k8s_url": self.k8s_url,
+            "region": REGION,
+            "latency": self.profile.to_dict(),
+            "faults": {"config": self._faults.config.to_dict(), "counts": self._faults.counts()},
+        }

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_APPROVAL = 0, 1, 2, 3
@@ -42,8 +43,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_aws(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("where to run")
-    g.add_argument("--sandbox", action="store_true",
-                   help="use the local sandbox: a running 'eks-assist sandbox' if there is one, else one started for this command")
+    g.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the local sandbox: a running 'eks-assist sandbox' if there is one, else one started for this command",
+    )
     g.add_argument("--profile", help="AWS profile (default: boto3's standard credential chain)")
     g.add_argument("--region", help="AWS region (default: the spec's metadata.region, then AWS_REGION)")
 
@@ -56,8 +60,13 @@ def _add_run_tuning(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("run tuning")
     g.add_argument("--parallelism", type=int, default=8, metavar="N", help="steps to run at once (default 8)")
     g.add_argument("--serial", action="store_true", help="one step at a time, like eksctl (same as --parallelism 1)")
-    g.add_argument("--poll-max", type=float, default=None, metavar="SECONDS",
-                   help="longest wait between status polls (default 15; 0.25 on the sandbox)")
+    g.add_argument(
+        "--poll-max",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="longest wait between status polls (default 15; 0.25 on the sandbox)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,24 +87,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a spec; exit 0, or 2 with file:line:col errors")
     p.add_argument("-f", "--file", required=True, help="cluster spec YAML")
-    p.add_argument("--preflight", action="store_true",
-                   help="also run the checks that need AWS (instance types, versions, subnets); implied by --sandbox")
+    p.add_argument(
+        "--preflight",
+        action="store_true",
+        help="also run the checks that need AWS (instance types, versions, subnets); implied by --sandbox",
+    )
     _add_aws(p)
     _add_output(p)
 
-    for verb, text in (("plan", "show what apply would change (read-only)"),
-                       ("apply", "plan, get approval, and apply with live progress"),
-                       ("destroy", "plan and apply the teardown of everything eks-assist created")):
+    for verb, text in (
+        ("plan", "show what apply would change (read-only)"),
+        ("apply", "plan, get approval, and apply with live progress"),
+        ("destroy", "plan and apply the teardown of everything eks-assist created"),
+    ):
         p = sub.add_parser(verb, help=text)
         p.add_argument("-f", "--file", required=True, help="cluster spec YAML")
         if verb != "destroy":
-            p.add_argument("--playbook", default="cluster",
-                           help="playbook name or path (default: cluster; see 'eks-assist playbooks')")
+            p.add_argument(
+                "--playbook", default="cluster", help="playbook name or path (default: cluster; see 'eks-assist playbooks')"
+            )
         if verb == "plan":
             p.add_argument("--all", action="store_true", help="also list resources that are unchanged")
         else:
-            p.add_argument("--approve", metavar="HASH",
-                           help="approve the plan with this hash non-interactively; refused if the fresh plan differs")
+            p.add_argument(
+                "--approve",
+                metavar="HASH",
+                help="approve the plan with this hash non-interactively; refused if the fresh plan differs",
+            )
             _add_run_tuning(p)
         _add_aws(p)
         _add_output(p)
@@ -126,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- helpers ---------------------------------------------------------------------------
 
+
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
@@ -148,8 +167,10 @@ def _sandbox_env(ctx: dict[str, Any]) -> None:
         sb.start()
         ctx["sandbox"] = sb
         env = sb.env()
-        _err(f"started an in-process sandbox at {sb.aws_url} (state is lost when this command ends; "
-             "run 'eks-assist sandbox' in another terminal to keep it)")
+        _err(
+            f"started an in-process sandbox at {sb.aws_url} (state is lost when this command ends; "
+            "run 'eks-assist sandbox' in another terminal to keep it)"
+        )
     for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(k, None)
     os.environ.update(env)
@@ -177,7 +198,9 @@ def _options(args: argparse.Namespace) -> Any:
     parallelism = 1 if getattr(args, "serial", False) else getattr(args, "parallelism", 8)
     if parallelism < 1:
         raise_input("--parallelism must be at least 1")
-    poll_max = args.poll_max if getattr(args, "poll_max", None) is not None else (0.25 if getattr(args, "sandbox", False) else 15.0)
+    poll_max = (
+        args.poll_max if getattr(args, "poll_max", None) is not None else (0.25 if getattr(args, "sandbox", False) else 15.0)
+    )
     if poll_max <= 0:
         raise_input("--poll-max must be positive")
     return RunOptions(parallelism=parallelism, poll_min=min(0.05 if args.sandbox else 2.0, poll_max), poll_max=poll_max)
@@ -193,8 +216,15 @@ class _Progress:
     def __call__(self, ev: Any) -> None:
         if self.quiet:
             return
-        mark = {"step_started": "…", "step_done": "✓", "step_failed": "✗", "step_skipped": "-",
-                "run_started": "▶", "run_done": "■", "run_failed": "✗"}.get(ev.kind)
+        mark = {
+            "step_started": "…",
+            "step_done": "✓",
+            "step_failed": "✗",
+            "step_skipped": "-",
+            "run_started": "▶",
+            "run_done": "■",
+            "run_failed": "✗",
+        }.get(ev.kind)
         if ev.kind == "step_progress":
             prev = self.last.get(ev.step)
             status = ev.message.split(" (")[0]
@@ -220,6 +250,7 @@ def _confirm(plan: Any) -> bool:
 
 # -- verbs -----------------------------------------------------------------------------
 
+
 def cmd_validate(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from .engine import Engine, load
     from .store import open_store
@@ -233,8 +264,10 @@ def cmd_validate(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     if args.output == "json":
         _print_json({"valid": True, "file": args.file, "cluster": loaded.spec.metadata.name, "checks": checked})
     else:
-        print(f"{args.file}: valid ({checked}): cluster {loaded.spec.metadata.name} in {loaded.spec.metadata.region}, "
-              f"{len(loaded.spec.workers)} node group(s)")
+        print(
+            f"{args.file}: valid ({checked}): cluster {loaded.spec.metadata.name} in {loaded.spec.metadata.region}, "
+            f"{len(loaded.spec.workers)} node group(s)"
+        )
     return EXIT_OK
 
 
@@ -328,8 +361,10 @@ def cmd_status(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     if st["nodeGroups"]:
         print("\nNODE GROUP            STATUS     TYPES                      CAPACITY   MIN/DESIRED/MAX")
         for ng in st["nodeGroups"]:
-            print(f"{ng['name']:<21} {ng['status']:<10} {','.join(ng['instanceTypes']):<26} {ng['capacityType'] or '':<10} "
-                  f"{ng['min']}/{ng['desired']}/{ng['max']}")
+            print(
+                f"{ng['name']:<21} {ng['status']:<10} {','.join(ng['instanceTypes']):<26} {ng['capacityType'] or '':<10} "
+                f"{ng['min']}/{ng['desired']}/{ng['max']}"
+            )
     else:
         print("\nNo node groups.")
     return EXIT_OK
@@ -387,15 +422,29 @@ def cmd_runs(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
         return EXIT_OK
     runs = store.list_runs(args.limit)
     if args.output == "json":
-        _print_json([{"id": r.id, "kind": r.kind, "status": _effective_status(r), "playbook": r.playbook,
-                      "spec": r.spec_file, "planHash": r.plan_hash, "createdAt": r.created_at, "error": r.error} for r in runs])
+        _print_json(
+            [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "status": _effective_status(r),
+                    "playbook": r.playbook,
+                    "spec": r.spec_file,
+                    "planHash": r.plan_hash,
+                    "createdAt": r.created_at,
+                    "error": r.error,
+                }
+                for r in runs
+            ]
+        )
         return EXIT_OK
     if not runs:
         print("No runs yet.")
         return EXIT_OK
     print("RUN                        KIND     STATUS       PLAYBOOK   SPEC                     WHEN")
     for r in runs:
-        print(f"{r.id:<26} {r.kind:<8} {_effective_status(r):<12} {r.playbook:<10} {os.path.basename(r.spec_file):<24} {_age(r.created_at)}")
+        spec = os.path.basename(r.spec_file)
+        print(f"{r.id:<26} {r.kind:<8} {_effective_status(r):<12} {r.playbook:<10} {spec:<24} {_age(r.created_at)}")
     return EXIT_OK
 
 
@@ -436,7 +485,7 @@ def cmd_playbooks(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
 
     if args.name:
         pb = load_playbook(args.name)
-        print(open(pb.file, encoding="utf-8").read(), end="")
+        print(Path(pb.file).read_text(encoding="utf-8"), end="")
         return EXIT_OK
     for name in available():
         pb = load_playbook(name)
@@ -451,8 +500,16 @@ def cmd_sandbox(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
 
 
 VERBS = {
-    "sandbox": cmd_sandbox, "validate": cmd_validate, "plan": cmd_plan, "apply": cmd_apply, "destroy": cmd_destroy,
-    "status": cmd_status, "runs": cmd_runs, "resume": cmd_resume, "schema": cmd_schema, "playbooks": cmd_playbooks,
+    "sandbox": cmd_sandbox,
+    "validate": cmd_validate,
+    "plan": cmd_plan,
+    "apply": cmd_apply,
+    "destroy": cmd_destroy,
+    "status": cmd_status,
+    "runs": cmd_runs,
+    "resume": cmd_resume,
+    "schema": cmd_schema,
+    "playbooks": cmd_playbooks,
 }
 
 

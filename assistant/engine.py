@@ -19,7 +19,7 @@ from .events import EventSink, discard
 from .plan import Plan
 from .planner import Planning, build_plan
 from .playbook import load_playbook
-from .runner import RunOptions, Runner
+from .runner import Runner, RunOptions
 from .spec import LoadedSpec, load_spec, parse_spec
 from .store import RunRecord, Store
 from .yamlsrc import loads
@@ -82,9 +82,7 @@ class Engine:
         try:
             approvals.check(approvals.Approval(approved_hash, approver, method), fresh)
         except ApprovalError as exc:
-            self.store.audit(
-                "apply-refused", "", approver, approved_hash, {"fresh": fresh.hash, "reason": str(exc)}
-            )
+            self.store.audit("apply-refused", "", approver, approved_hash, {"fresh": fresh.hash, "reason": str(exc)})
             raise
         run = RunRecord(
             id=new_run_id(),
@@ -122,7 +120,8 @@ class Engine:
         pb = load_playbook(run.playbook)
         if pb.digest != approved.playbook_digest:
             raise PlanChangedError(
-                run.plan_hash, "playbooks-changed",
+                run.plan_hash,
+                "playbooks-changed",
                 f"the '{run.playbook}' playbooks changed since run {run.id} was approved; plan and approve again",
             )
         account, _ = self.aws.identity()

@@ -76,8 +76,7 @@ def _before_call(model: Any, params: Any = None, context: Any = None, **_: Any) 
     scope = _SCOPE.get()
     if scope is None:
         raise GuardViolation(
-            f"refused {service}:{op}: mutating AWS calls are only allowed inside an approved apply "
-            "(plan is read-only)"
+            f"refused {service}:{op}: mutating AWS calls are only allowed inside an approved apply (plan is read-only)"
         )
     scope.calls.append({"service": service, "operation": op})
 

@@ -167,9 +167,9 @@ def step_context(
         if other.id not in outputs:
             continue
         sid = other.step.id
-        if other.key is None:
-            steps[sid] = outputs[other.id]
-        elif inst.key is not None and other.key == inst.key and other.step.schema.foreach == inst.step.schema.foreach:
+        if other.key is None or (
+            inst.key is not None and other.key == inst.key and other.step.schema.foreach == inst.step.schema.foreach
+        ):
             steps[sid] = outputs[other.id]
         else:
             bucket = steps.setdefault(sid, {})
@@ -189,15 +189,11 @@ def render_args(inst: Instance, action: type[Action], ctx: dict[str, Any]) -> An
         return action.Args.model_validate(raw)
     except ValidationError as exc:
         problems = problems_from(exc, inst.step.locator, action.Args, (*inst.step.path, "with"))
-        prefixed = [
-            Problem(f"step {inst.id} ({inst.action_name}): {p.message}", p.file, p.line, p.col, p.path) for p in problems
-        ]
+        prefixed = [Problem(f"step {inst.id} ({inst.action_name}): {p.message}", p.file, p.line, p.col, p.path) for p in problems]
         raise InputError(prefixed) from None
 
 
-def plan_instance(
-    inst: Instance, ctx: dict[str, Any], actx: ActionContext
-) -> tuple[Any, dict[str, Any] | None, Planned]:
+def plan_instance(inst: Instance, ctx: dict[str, Any], actx: ActionContext) -> tuple[Any, dict[str, Any] | None, Planned]:
     """Render args, read current state and plan one instance."""
     action = registry.get(inst.action_name)()
     args = render_args(inst, type(action), ctx)

@@ -112,17 +112,14 @@ def _check_version(loaded: LoadedSpec, clients: _Clients) -> list[Problem]:
             entries += page.get("clusterVersions", [])
     except ClientError as exc:
         if _unsupported(exc):
-            log.info("cannot check the Kubernetes version: this endpoint has no DescribeClusterVersions (%s)",
-                     _code(exc))
+            log.info("cannot check the Kubernetes version: this endpoint has no DescribeClusterVersions (%s)", _code(exc))
             return []
         return [loaded.problem(path, _could_not("the Kubernetes version", exc))]
     offered = sorted(
         {
             str(e["clusterVersion"])
             for e in entries
-            if e.get("clusterVersion")
-            and e.get("versionStatus") != "UNSUPPORTED"
-            and e.get("status") != "unsupported"
+            if e.get("clusterVersion") and e.get("versionStatus") != "UNSUPPORTED" and e.get("status") != "unsupported"
         },
         key=_version_key,
     )
@@ -131,11 +128,13 @@ def _check_version(loaded: LoadedSpec, clients: _Clients) -> list[Problem]:
         return []
     if spec.masters.version in offered:
         return []
-    return [loaded.problem(
-        path,
-        f"Kubernetes version {spec.masters.version!r} is not offered by EKS in {spec.metadata.region}; "
-        f"offered: {', '.join(offered)}",
-    )]
+    return [
+        loaded.problem(
+            path,
+            f"Kubernetes version {spec.masters.version!r} is not offered by EKS in {spec.metadata.region}; "
+            f"offered: {', '.join(offered)}",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- instance types
@@ -161,7 +160,7 @@ def _describe_types(ec2: Any, names: list[str]) -> tuple[dict[str, dict[str, Any
     found: dict[str, dict[str, Any]] = {}
     unknown: list[str] = []
     for start in range(0, len(names), _DESCRIBE_TYPES_BATCH):
-        batch = names[start:start + _DESCRIBE_TYPES_BATCH]
+        batch = names[start : start + _DESCRIBE_TYPES_BATCH]
         try:
             found.update(_describe_batch(ec2, batch))
             continue
@@ -181,9 +180,7 @@ def _describe_types(ec2: Any, names: list[str]) -> tuple[dict[str, dict[str, Any
             named = {n.strip() for n in listed.group(1).split(",")} if listed else set()
             bad = [n for n in batch if n in named]
         if not bad:
-            raise ClientError(
-                {"Error": {"Code": "InvalidInstanceType", "Message": error_message}}, "DescribeInstanceTypes"
-            )
+            raise ClientError({"Error": {"Code": "InvalidInstanceType", "Message": error_message}}, "DescribeInstanceTypes")
         unknown += bad
         rest = [n for n in batch if n not in bad]
         if rest:
@@ -257,11 +254,12 @@ def _check_instance_types(loaded: LoadedSpec, clients: _Clients) -> list[Problem
             suggestion = _ami_for(ng.ami_type, other)
             useful = suggestion in AMI_TYPES and suggestion != ng.ami_type
             hint = f"; use amiType {suggestion}" if useful else ""
-            problems.append(loaded.problem(
-                ("workers", i, "instanceTypes", j),
-                f"instance type {name!r} runs {'/'.join(supported)}, but amiType {ng.ami_type} is for "
-                f"{arch}{hint}",
-            ))
+            problems.append(
+                loaded.problem(
+                    ("workers", i, "instanceTypes", j),
+                    f"instance type {name!r} runs {'/'.join(supported)}, but amiType {ng.ami_type} is for {arch}{hint}",
+                )
+            )
     return problems
 
 
@@ -270,7 +268,7 @@ def _check_instance_types(loaded: LoadedSpec, clients: _Clients) -> list[Problem
 
 def _batched(values: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def _describe_subnets(ec2: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -278,9 +276,7 @@ def _describe_subnets(ec2: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     # to name every missing one.
     found: dict[str, dict[str, Any]] = {}
     for batch in _batched(ids, _FILTER_BATCH):
-        pages = ec2.get_paginator("describe_subnets").paginate(
-            Filters=[{"Name": "subnet-id", "Values": batch}]
-        )
+        pages = ec2.get_paginator("describe_subnets").paginate(Filters=[{"Name": "subnet-id", "Values": batch}])
         for page in pages:
             for subnet in page.get("Subnets", []):
                 found[subnet["SubnetId"]] = subnet
@@ -290,9 +286,7 @@ def _describe_subnets(ec2: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
 def _describe_security_groups(ec2: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for batch in _batched(ids, _FILTER_BATCH):
-        pages = ec2.get_paginator("describe_security_groups").paginate(
-            Filters=[{"Name": "group-id", "Values": batch}]
-        )
+        pages = ec2.get_paginator("describe_security_groups").paginate(Filters=[{"Name": "group-id", "Values": batch}])
         for page in pages:
             for group in page.get("SecurityGroups", []):
                 found[group["GroupId"]] = group
@@ -306,9 +300,7 @@ def _check_network(loaded: LoadedSpec, clients: _Clients) -> list[Problem]:
     cluster_ids = list(existing.subnet_ids) if existing else []
     group_ids = list(existing.security_group_ids) if existing else []
     node_ids: dict[PathT, str] = {
-        ("workers", i, "subnetIds", j): sid
-        for i, ng in enumerate(spec.workers)
-        for j, sid in enumerate(ng.subnet_ids)
+        ("workers", i, "subnetIds", j): sid for i, ng in enumerate(spec.workers) for j, sid in enumerate(ng.subnet_ids)
     }
     if not cluster_ids and not group_ids and not node_ids:
         return []  # a VPC we create: nothing in AWS to check yet
@@ -323,35 +315,36 @@ def _check_network(loaded: LoadedSpec, clients: _Clients) -> list[Problem]:
 
     for j, sid in enumerate(cluster_ids):
         if sid not in subnets:
-            problems.append(
-                loaded.problem((*base, "subnetIds", j), f"subnet {sid!r} does not exist in {region}")
-            )
+            problems.append(loaded.problem((*base, "subnetIds", j), f"subnet {sid!r} does not exist in {region}"))
     present = [subnets[sid] for sid in dict.fromkeys(cluster_ids) if sid in subnets]
     vpcs = sorted({s["VpcId"] for s in present})
     cluster_vpc = vpcs[0] if len(vpcs) == 1 else None
     if len(vpcs) > 1:
         where = ", ".join(f"{s['SubnetId']} in {s['VpcId']}" for s in present)
-        problems.append(loaded.problem(
-            (*base, "subnetIds"),
-            f"the subnets are in different VPCs ({where}); EKS needs them all in one VPC",
-        ))
+        problems.append(
+            loaded.problem(
+                (*base, "subnetIds"),
+                f"the subnets are in different VPCs ({where}); EKS needs them all in one VPC",
+            )
+        )
     zones = sorted({s["AvailabilityZone"] for s in present})
     # With a subnet missing we cannot know how many AZs were meant; that problem is reported already.
     if present and len(present) == len(set(cluster_ids)) and len(zones) < 2:
-        problems.append(loaded.problem(
-            (*base, "subnetIds"),
-            f"all subnets are in one Availability Zone ({zones[0]}); "
-            "EKS needs subnets in at least two Availability Zones",
-        ))
+        problems.append(
+            loaded.problem(
+                (*base, "subnetIds"),
+                f"all subnets are in one Availability Zone ({zones[0]}); EKS needs subnets in at least two Availability Zones",
+            )
+        )
 
     for path, sid in node_ids.items():
         subnet = subnets.get(sid)
         if subnet is None:
             problems.append(loaded.problem(path, f"subnet {sid!r} does not exist in {region}"))
         elif cluster_vpc is not None and subnet["VpcId"] != cluster_vpc:
-            problems.append(loaded.problem(
-                path, f"subnet {sid!r} is in {subnet['VpcId']}, not in the cluster's VPC {cluster_vpc}"
-            ))
+            problems.append(
+                loaded.problem(path, f"subnet {sid!r} is in {subnet['VpcId']}, not in the cluster's VPC {cluster_vpc}")
+            )
 
     if group_ids:
         try:
@@ -362,15 +355,16 @@ def _check_network(loaded: LoadedSpec, clients: _Clients) -> list[Problem]:
             for j, gid in enumerate(group_ids):
                 group = groups.get(gid)
                 if group is None:
-                    problems.append(loaded.problem(
-                        (*base, "securityGroupIds", j), f"security group {gid!r} does not exist in {region}"
-                    ))
+                    problems.append(
+                        loaded.problem((*base, "securityGroupIds", j), f"security group {gid!r} does not exist in {region}")
+                    )
                 elif cluster_vpc is not None and group.get("VpcId") != cluster_vpc:
-                    problems.append(loaded.problem(
-                        (*base, "securityGroupIds", j),
-                        f"security group {gid!r} is in {group.get('VpcId')}, "
-                        f"not in the cluster's VPC {cluster_vpc}",
-                    ))
+                    problems.append(
+                        loaded.problem(
+                            (*base, "securityGroupIds", j),
+                            f"security group {gid!r} is in {group.get('VpcId')}, not in the cluster's VPC {cluster_vpc}",
+                        )
+                    )
 
     if cluster_vpc is not None and spec.masters.service_cidr:
         problems += _check_service_cidr(loaded, ec2, cluster_vpc)

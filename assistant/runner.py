@@ -10,6 +10,7 @@ resumed: resume re-runs the same loop, and the re-reads make it idempotent.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 import time
@@ -94,10 +95,8 @@ class Runner:
 
     def _emit(self, run_id: str, kind: str, step: str = "", message: str = "", **kw: Any) -> None:
         ev = Event(kind=kind, run_id=run_id, step=step, message=message, elapsed=time.monotonic() - self._t0, **kw)
-        try:
+        with contextlib.suppress(Exception):
             self.sink(ev)
-        except Exception:  # noqa: BLE001 - a broken display must never break an apply
-            pass
         if kind != "step_progress":
             self.store.add_event(run_id, kind, step, message, {"op": kw.get("op", "")})
 
@@ -145,10 +144,7 @@ class Runner:
                 )
         self.store.record_step(StepRecord(run.id, inst.id, "applying", planned.op.value, started_at=started))
         self._emit(run.id, "step_started", inst.id, f"{planned.op.value} {planned.resource}", op=planned.op.value)
-        if planned.op is Op.NOOP:
-            result = dict(planned.outputs)
-        else:
-            result = action.apply(args, planned, current, actx)
+        result = dict(planned.outputs) if planned.op is Op.NOOP else action.apply(args, planned, current, actx)
         self.store.record_step(StepRecord(run.id, inst.id, "waiting", planned.op.value, started_at=started, outputs=result))
         result = action.wait(args, result, actx)
         if is_unknown(result):
@@ -204,7 +200,7 @@ class Runner:
                             done.add(iid)
                         except InputError as exc:
                             failed[iid] = str(exc)
-                        except Exception as exc:  # noqa: BLE001 - every failure is journaled and reported
+                        except Exception as exc:
                             failed[iid] = describe_error(exc)
                         if iid in failed:
                             self.store.record_step(StepRecord(run.id, iid, "failed", finished_at=time.time(), error=failed[iid]))
@@ -218,9 +214,7 @@ class Runner:
                 raise
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
-            self.store.audit(
-                "mutating-calls", run.id, run.approver, approved.hash, {"calls": list(scope.calls)}
-            )
+            self.store.audit("mutating-calls", run.id, run.approver, approved.hash, {"calls": list(scope.calls)})
         pending = [i for i in by_id if i not in done and i not in failed and i not in skipped]
         if failed or pending or self.cancel_event.is_set():
             lines = [f"{k}: {v}" for k, v in failed.items()] + [f"{k}: {v}" for k, v in skipped.items()]
@@ -236,7 +230,9 @@ class Runner:
                 run_id=run.id,
             )
         # Playbook outputs see every step's outputs, as a step with no foreach item would.
-        ctx = step_context(Instance("_outputs", instances[0].step), instances, outputs, planning.base_context) if instances else {}
+        ctx = (
+            step_context(Instance("_outputs", instances[0].step), instances, outputs, planning.base_context) if instances else {}
+        )
         final: dict[str, Any] = {}
         for name, tmpl in planning.playbook.outputs.items():
             try:

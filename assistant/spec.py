@@ -165,9 +165,7 @@ class _Issues:
 
     def raise_any(self) -> None:
         if self.items:
-            raise PydanticCustomError(
-                "eks_issues", "{count} problem(s)", {"issues": list(self.items), "count": len(self.items)}
-            )
+            raise PydanticCustomError("eks_issues", "{count} problem(s)", {"issues": list(self.items), "count": len(self.items)})
 
 
 def _fail_at(sub: SubPath, message: str, *, key: bool = False) -> NoReturn:
@@ -193,9 +191,7 @@ def _did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str
     return by_norm[close[0]] if close else None
 
 
-def _duplicates(
-    values: list[Any], label: str, where: str, issues: _Issues, render: Callable[[Any], str] = repr
-) -> None:
+def _duplicates(values: list[Any], label: str, where: str, issues: _Issues, render: Callable[[Any], str] = repr) -> None:
     """Report each repeat of a value, naming where it first appeared (``where`` is the field)."""
     first: dict[Any, int] = {}
     for i, v in enumerate(values):
@@ -298,8 +294,7 @@ def _check_tag_key(key: str) -> str:
     if key.startswith("eks-assist:"):
         _fail(f"tag key {key!r}: the 'eks-assist:' prefix is reserved for eks-assist")
     if not _TAG_CHARS.fullmatch(key):
-        _fail(f"tag key {key!r} may only contain letters, digits, spaces and _ . : / = + - @"
-              f"{_bad_char_hint(key, _TAG_CHAR)}")
+        _fail(f"tag key {key!r} may only contain letters, digits, spaces and _ . : / = + - @{_bad_char_hint(key, _TAG_CHAR)}")
     return key
 
 
@@ -307,8 +302,9 @@ def _check_tag_value(value: str) -> str:
     if len(value) > 256:
         _fail(f"tag value must be at most 256 characters, got {len(value)}")
     if not _TAG_CHARS.fullmatch(value):
-        _fail(f"tag value {value!r} may only contain letters, digits, spaces and _ . : / = + - @"
-              f"{_bad_char_hint(value, _TAG_CHAR)}")
+        _fail(
+            f"tag value {value!r} may only contain letters, digits, spaces and _ . : / = + - @{_bad_char_hint(value, _TAG_CHAR)}"
+        )
     return value
 
 
@@ -331,14 +327,11 @@ def _check_label_value(value: str) -> str:
 
 # Items, keys and values are checked one by one (not by a validator over the whole list or
 # dict) so that one bad entry does not hide another: pydantic reports every entry's errors.
-SubnetId = Annotated[
-    str, AfterValidator(_check_subnet_id), Field(json_schema_extra={"pattern": "^subnet-[0-9a-f]{8,17}$"})
-]
-SecurityGroupId = Annotated[
-    str, AfterValidator(_check_sg_id), Field(json_schema_extra={"pattern": "^sg-[0-9a-f]{8,17}$"})
-]
+SubnetId = Annotated[str, AfterValidator(_check_subnet_id), Field(json_schema_extra={"pattern": "^subnet-[0-9a-f]{8,17}$"})]
+SecurityGroupId = Annotated[str, AfterValidator(_check_sg_id), Field(json_schema_extra={"pattern": "^sg-[0-9a-f]{8,17}$"})]
 InstanceTypeName = Annotated[
-    str, AfterValidator(_check_instance_type),
+    str,
+    AfterValidator(_check_instance_type),
     Field(json_schema_extra={"pattern": r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$"}),
 ]
 SubnetCidr = Annotated[str, AfterValidator(_check_subnet_cidr)]
@@ -370,17 +363,14 @@ class Metadata(_Model):
     """Cluster identity: EKS name, AWS region and the tags put on everything we create."""
 
     name: str = Field(
-        description="EKS cluster name: 1-100 characters, starts with a letter or digit, then letters, "
-        "digits, '-' or '_'.",
+        description="EKS cluster name: 1-100 characters, starts with a letter or digit, then letters, digits, '-' or '_'.",
         json_schema_extra={"pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"},
     )
     region: str = Field(
         description="AWS region, e.g. us-east-1.",
         json_schema_extra={"pattern": r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$"},
     )
-    tags: dict[TagKey, TagValue] = Field(
-        default_factory=dict, description="AWS tags for every resource created (at most 40)."
-    )
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="AWS tags for every resource created (at most 40).")
 
     @field_validator("name")
     @classmethod
@@ -418,9 +408,7 @@ class Metadata(_Model):
 class VpcCreate(_Model):
     """A new VPC for the cluster, with one subnet per Availability Zone."""
 
-    cidr: str = Field(
-        default="10.0.0.0/16", description="IPv4 CIDR block of the new VPC, /16 to /28."
-    )
+    cidr: str = Field(default="10.0.0.0/16", description="IPv4 CIDR block of the new VPC, /16 to /28.")
     az_count: int = Field(default=2, description="How many Availability Zones to use (2-6).")
     subnet_cidrs: list[SubnetCidr] | None = Field(
         default=None,
@@ -439,8 +427,7 @@ class VpcCreate(_Model):
     @classmethod
     def _az_count(cls, v: int) -> int:
         if v < 2:
-            _fail("EKS needs subnets in at least two Availability Zones; "
-                  f"azCount must be at least 2, got {v}")
+            _fail(f"EKS needs subnets in at least two Availability Zones; azCount must be at least 2, got {v}")
         if v > 6:
             _fail(f"azCount must be at most 6 (no AWS region has more Availability Zones), got {v}")
         return v
@@ -453,21 +440,25 @@ class VpcCreate(_Model):
             # We carve equal subnets; each must still be at least a /28.
             needed = vpc.prefixlen + math.ceil(math.log2(self.az_count))
             if needed > 28:
-                issues.add(("cidr",), f"a /{vpc.prefixlen} VPC cannot be split into {self.az_count} subnets "
-                           "of at least /28; use a larger CIDR or list subnetCidrs")
+                issues.add(
+                    ("cidr",),
+                    f"a /{vpc.prefixlen} VPC cannot be split into {self.az_count} subnets "
+                    "of at least /28; use a larger CIDR or list subnetCidrs",
+                )
             issues.raise_any()
             return self
         nets = [ipaddress.IPv4Network(c) for c in self.subnet_cidrs]
         if len(nets) != self.az_count:
-            issues.add(("subnetCidrs",), f"{len(nets)} subnet CIDRs given but azCount is {self.az_count}; "
-                       "give exactly one per Availability Zone")
+            issues.add(
+                ("subnetCidrs",),
+                f"{len(nets)} subnet CIDRs given but azCount is {self.az_count}; give exactly one per Availability Zone",
+            )
         for i, net in enumerate(nets):
             if not net.subnet_of(vpc):
                 issues.add(("subnetCidrs", i), f"subnet {net} is outside the VPC CIDR {vpc}")
                 continue
             if not 16 <= net.prefixlen <= 28:
-                issues.add(("subnetCidrs", i),
-                           f"subnet CIDR must be between /16 and /28, got /{net.prefixlen}")
+                issues.add(("subnetCidrs", i), f"subnet CIDR must be between /16 and /28, got /{net.prefixlen}")
             for j in range(i):
                 if net.overlaps(nets[j]):
                     issues.add(("subnetCidrs", i), f"subnet {net} overlaps subnetCidrs[{j}] {nets[j]}")
@@ -478,9 +469,7 @@ class VpcCreate(_Model):
 class VpcExisting(_Model):
     """Your own VPC: the subnets (in two or more AZs) and extra security groups for the cluster."""
 
-    subnet_ids: list[SubnetId] = Field(
-        description="Subnets for the control plane ENIs, in at least two AZs."
-    )
+    subnet_ids: list[SubnetId] = Field(description="Subnets for the control plane ENIs, in at least two AZs.")
     security_group_ids: list[SecurityGroupId] = Field(
         default_factory=list, description="Extra security groups for the control plane (at most 5)."
     )
@@ -490,8 +479,7 @@ class VpcExisting(_Model):
     def _subnets(cls, v: list[str]) -> list[str]:
         issues = _Issues()
         if len(v) < 2:
-            issues.add((), "EKS needs subnets in at least two Availability Zones; "
-                       f"give at least 2 subnet IDs, got {len(v)}")
+            issues.add((), f"EKS needs subnets in at least two Availability Zones; give at least 2 subnet IDs, got {len(v)}")
         _duplicates(v, "subnet ID", "subnetIds", issues)
         issues.raise_any()
         return v
@@ -566,14 +554,12 @@ class Endpoint(_Model):
     @model_validator(mode="after")
     def _access(self) -> Endpoint:
         if not self.public_access and not self.private_access:
-            _fail("at least one of publicAccess or privateAccess must be true, "
-                  "or nothing can reach the API server")
+            _fail("at least one of publicAccess or privateAccess must be true, or nothing can reach the API server")
         issues = _Issues()
         if self.public_cidrs and not self.public_access:
             issues.add(("publicCidrs",), "publicCidrs needs publicAccess: true")
         if self.public_access and not self.public_cidrs:
-            issues.add(("publicCidrs",), "publicCidrs is empty; omit it to allow 0.0.0.0/0, "
-                       "or list the CIDRs allowed")
+            issues.add(("publicCidrs",), "publicCidrs is empty; omit it to allow 0.0.0.0/0, or list the CIDRs allowed")
         issues.raise_any()
         return self
 
@@ -587,8 +573,9 @@ class SecretsEncryption(_Model):
     @classmethod
     def _arn(cls, v: str) -> str:
         if not _KMS_ARN.fullmatch(v):
-            _fail(f"{v!r} is not a KMS key ARN "
-                  "(like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab)")
+            _fail(
+                f"{v!r} is not a KMS key ARN (like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab)"
+            )
         return v
 
     @property
@@ -630,8 +617,7 @@ class Masters(_Model):
             return v
         net = _cidr(v, "service CIDR")
         if not any(net.subnet_of(block) for block in _RFC1918):
-            _fail(f"service CIDR {v} must be inside a private (RFC 1918) range: "
-                  "10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+            _fail(f"service CIDR {v} must be inside a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
         if not 12 <= net.prefixlen <= 24:
             _fail(f"service CIDR must be between /12 and /24, got /{net.prefixlen}")
         return v
@@ -650,8 +636,7 @@ class Masters(_Model):
         if self.service_cidr and vpc is not None:
             service = ipaddress.IPv4Network(self.service_cidr)
             if service.overlaps(vpc):
-                _fail_at(("serviceCidr",), f"service CIDR {service} overlaps the VPC CIDR {vpc} "
-                    "(masters.vpc.create.cidr)")
+                _fail_at(("serviceCidr",), f"service CIDR {service} overlaps the VPC CIDR {vpc} (masters.vpc.create.cidr)")
         return self
 
 
@@ -668,8 +653,9 @@ class Scaling(_Model):
         if self.min_size > self.max_size:
             issues.add(("min",), f"min ({self.min_size}) is greater than max ({self.max_size})")
         elif not self.min_size <= self.desired_size <= self.max_size:
-            issues.add(("desired",), f"desired ({self.desired_size}) must be between min ({self.min_size}) "
-                       f"and max ({self.max_size})")
+            issues.add(
+                ("desired",), f"desired ({self.desired_size}) must be between min ({self.min_size}) and max ({self.max_size})"
+            )
         issues.raise_any()
         return self
 
@@ -713,17 +699,13 @@ class NodeGroup(_Model):
     )
     instance_types: list[InstanceTypeName] = Field(description="1-20 EC2 instance types, e.g. m5.large.")
     ami_type: AmiType = "AL2023_x86_64_STANDARD"
-    custom_ami_id: str | None = Field(
-        default=None, description="Only with amiType CUSTOM, and then required."
-    )
+    custom_ami_id: str | None = Field(default=None, description="Only with amiType CUSTOM, and then required.")
     capacity_type: CapacityType = "ON_DEMAND"
     scaling: Scaling = Field(default_factory=_default_scaling)
     disk_size: int = Field(default=20, description="Root volume size in GiB (1-16384).")
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
-    subnet_ids: list[SubnetId] = Field(
-        default_factory=list, description="Subnets for the nodes; default: the cluster's subnets."
-    )
+    subnet_ids: list[SubnetId] = Field(default_factory=list, description="Subnets for the nodes; default: the cluster's subnets.")
 
     @field_validator("name")
     @classmethod
@@ -773,8 +755,7 @@ class NodeGroup(_Model):
         if len(v) > 50:
             issues.add((), f"EKS allows at most 50 taints per node group, got {len(v)}")
         # Kubernetes identifies a taint by key and effect; a second one would be refused.
-        _duplicates([(t.key, t.effect) for t in v], "taint", "taints", issues,
-                    render=lambda ke: f"{ke[0]}:{ke[1]}")
+        _duplicates([(t.key, t.effect) for t in v], "taint", "taints", issues, render=lambda ke: f"{ke[0]}:{ke[1]}")
         issues.raise_any()
         return v
 
@@ -833,8 +814,10 @@ class CustomNetworking(_Model):
         first: dict[str, int] = {}
         for i, zone in enumerate(zones):
             if zone in first:
-                issues.add(("eniConfigs", i, "availabilityZone"),
-                           f"duplicate Availability Zone {zone!r} (also at eniConfigs[{first[zone]}])")
+                issues.add(
+                    ("eniConfigs", i, "availabilityZone"),
+                    f"duplicate Availability Zone {zone!r} (also at eniConfigs[{first[zone]}])",
+                )
             first.setdefault(zone, i)
         issues.raise_any()
         return self
@@ -849,9 +832,7 @@ class Cni(_Model):
     minimum_ip_target: int | None = Field(default=None, ge=0)
     warm_prefix_target: int | None = Field(default=None, ge=0)
     external_snat: bool = False
-    addon_version: str | None = Field(
-        default=None, description="vpc-cni add-on version, e.g. v1.19.2-eksbuild.1"
-    )
+    addon_version: str | None = Field(default=None, description="vpc-cni add-on version, e.g. v1.19.2-eksbuild.1")
     custom_networking: CustomNetworking = Field(default_factory=CustomNetworking)
 
     @field_validator("addon_version")
@@ -873,8 +854,10 @@ class AccessPolicy(_Model):
     @classmethod
     def _policy(cls, v: str) -> str:
         if not (_POLICY_ARN.fullmatch(v) or _POLICY_NAME.fullmatch(v)):
-            _fail(f"{v!r} is not an EKS access policy (like AmazonEKSViewPolicy or "
-                  "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy)")
+            _fail(
+                f"{v!r} is not an EKS access policy (like AmazonEKSViewPolicy or "
+                "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy)"
+            )
         return v
 
     @field_validator("namespaces")
@@ -883,8 +866,9 @@ class AccessPolicy(_Model):
         issues = _Issues()
         for i, ns in enumerate(v):
             if len(ns) > 63 or not _DNS_LABEL.fullmatch(ns):
-                issues.add((i,), f"{ns!r} is not a valid namespace name (lowercase letters, digits and '-', "
-                           "at most 63 characters)")
+                issues.add(
+                    (i,), f"{ns!r} is not a valid namespace name (lowercase letters, digits and '-', at most 63 characters)"
+                )
         _duplicates(v, "namespace", "namespaces", issues)
         issues.raise_any()
         return v
@@ -919,16 +903,18 @@ class IamMapping(_Model):
         else:
             match = _IAM_ARN.fullmatch(self.arn)
             if not match:
-                issues.add(("arn",), f"{self.arn!r} is not an IAM {self.kind} ARN "
-                           f"(like arn:aws:iam::111122223333:{self.kind}/name)")
+                issues.add(
+                    ("arn",), f"{self.arn!r} is not an IAM {self.kind} ARN (like arn:aws:iam::111122223333:{self.kind}/name)"
+                )
             elif match.group(1) != self.kind:
                 issues.add(("arn",), f"kind is {self.kind} but the ARN names an IAM {match.group(1)}")
             elif self.kind == "role" and match.group(2) and self.via == "aws-auth":
-                issues.add(("arn",), f"aws-auth role ARNs cannot include a path (/{match.group(2)}); "
-                           "drop the path or use via: access-entry")
+                issues.add(
+                    ("arn",),
+                    f"aws-auth role ARNs cannot include a path (/{match.group(2)}); drop the path or use via: access-entry",
+                )
         if self.access_policies and self.via == "aws-auth":
-            issues.add(("accessPolicies",),
-                       "accessPolicies need an access entry; use via: access-entry or auto")
+            issues.add(("accessPolicies",), "accessPolicies need an access entry; use via: access-entry or auto")
         issues.raise_any()
         return self
 
@@ -936,12 +922,11 @@ class IamMapping(_Model):
 class Kubeconfig(_Model):
     """Where and how to write the kubeconfig for the new cluster."""
 
-    path: str | None = Field(
-        default=None, description="Kubeconfig file; default $KUBECONFIG or ~/.kube/config."
-    )
+    path: str | None = Field(default=None, description="Kubeconfig file; default $KUBECONFIG or ~/.kube/config.")
     alias: str | None = Field(default=None, description="Context name; default the cluster ARN.")
     exec_: Literal["aws", "builtin"] = Field(
-        default="builtin", alias="exec",
+        default="builtin",
+        alias="exec",
         description="Token exec plugin: 'aws' (aws eks get-token) or 'builtin' (eks-assist token).",
     )
     write: bool = True
@@ -967,9 +952,11 @@ class ClusterSpec(_Model):
         metadata = info.data.get("metadata")
         enc = v.secrets_encryption
         if isinstance(metadata, Metadata) and enc is not None and enc.region != metadata.region:
-            _fail_at(("secretsEncryption", "kmsKeyArn"),
-                     f"the KMS key is in {enc.region} but the cluster is in {metadata.region}; "
-                     "EKS needs a key in the cluster's region")
+            _fail_at(
+                ("secretsEncryption", "kmsKeyArn"),
+                f"the KMS key is in {enc.region} but the cluster is in {metadata.region}; "
+                "EKS needs a key in the cluster's region",
+            )
         return v
 
     @field_validator("workers")
@@ -979,18 +966,22 @@ class ClusterSpec(_Model):
         first: dict[str, int] = {}
         for i, ng in enumerate(v):
             if ng.name in first:
-                issues.add((i, "name"),
-                           f"duplicate node group name {ng.name!r} (also at workers[{first[ng.name]}])")
+                issues.add((i, "name"), f"duplicate node group name {ng.name!r} (also at workers[{first[ng.name]}])")
             first.setdefault(ng.name, i)
         masters = info.data.get("masters")
         if isinstance(masters, Masters):
             for i, ng in enumerate(v):
                 if ng.ami_type in _AL2_REPLACEMENT and _version_tuple(masters.version) > _AL2_LAST_VERSION:
-                    issues.add((i, "amiType"), f"EKS publishes no Amazon Linux 2 AMIs for Kubernetes "
-                               f"{masters.version}; use {_AL2_REPLACEMENT[ng.ami_type]}")
+                    issues.add(
+                        (i, "amiType"),
+                        f"EKS publishes no Amazon Linux 2 AMIs for Kubernetes "
+                        f"{masters.version}; use {_AL2_REPLACEMENT[ng.ami_type]}",
+                    )
                 if ng.subnet_ids and masters.vpc.create is not None:
-                    issues.add((i, "subnetIds"), "subnetIds need an existing VPC; with masters.vpc.create "
-                               "the node groups use the new subnets")
+                    issues.add(
+                        (i, "subnetIds"),
+                        "subnetIds need an existing VPC; with masters.vpc.create the node groups use the new subnets",
+                    )
         issues.raise_any()
         return v
 
@@ -1003,8 +994,10 @@ class ClusterSpec(_Model):
         issues = _Issues()
         for i, cfg in enumerate(v.custom_networking.eni_configs):
             if cfg.availability_zone[:-1] != metadata.region:
-                issues.add(("customNetworking", "eniConfigs", i, "availabilityZone"),
-                           f"{cfg.availability_zone} is not in the cluster's region {metadata.region}")
+                issues.add(
+                    ("customNetworking", "eniConfigs", i, "availabilityZone"),
+                    f"{cfg.availability_zone} is not in the cluster's region {metadata.region}",
+                )
         issues.raise_any()
         return v
 
@@ -1022,11 +1015,17 @@ class ClusterSpec(_Model):
             mode = masters.authentication_mode
             for i, m in enumerate(v):
                 if m.via == "aws-auth" and mode == "API":
-                    issues.add((i, "via"), "authenticationMode API ignores aws-auth; use via: access-entry, "
-                               "or authenticationMode API_AND_CONFIG_MAP")
+                    issues.add(
+                        (i, "via"),
+                        "authenticationMode API ignores aws-auth; use via: access-entry, "
+                        "or authenticationMode API_AND_CONFIG_MAP",
+                    )
                 if m.via == "access-entry" and mode == "CONFIG_MAP":
-                    issues.add((i, "via"), "authenticationMode CONFIG_MAP has no access entries; use via: "
-                               "aws-auth, or authenticationMode API_AND_CONFIG_MAP")
+                    issues.add(
+                        (i, "via"),
+                        "authenticationMode CONFIG_MAP has no access entries; use via: "
+                        "aws-auth, or authenticationMode API_AND_CONFIG_MAP",
+                    )
         issues.raise_any()
         return v
 
@@ -1089,9 +1088,7 @@ def loads_spec(text: str, filename: str = "<string>") -> LoadedSpec:
 def parse_spec(data: Any, locator: Locator, *, source: str | None = None) -> LoadedSpec:
     """Validate already-parsed YAML data; ``source`` (the text) sharpens some messages."""
     if not isinstance(data, dict):
-        raise InputError(locator.problem(
-            (), f"spec must be a mapping (apiVersion, kind, metadata, ...), got {_describe(data)}"
-        ))
+        raise InputError(locator.problem((), f"spec must be a mapping (apiVersion, kind, metadata, ...), got {_describe(data)}"))
     try:
         spec = ClusterSpec.model_validate(data)
     except ValidationError as exc:
@@ -1160,7 +1157,7 @@ def _raw_token(locator: Locator, path: tuple[str | int, ...], source: str | None
     lines = source.splitlines()
     if not 1 <= line <= len(lines):
         return None
-    match = re.match(r"[^\s,\]\}#]+", lines[line - 1][col - 1:])
+    match = re.match(r"[^\s,\]\}#]+", lines[line - 1][col - 1 :])
     return match.group(0) if match else None
 
 
@@ -1269,8 +1266,7 @@ def _problems(exc: ValidationError, locator: Locator, source: str | None) -> lis
         elif kind == "missing":
             # Point at the mapping that lacks the field, not at where the field would be.
             line, col = locator.position(loc[:-1], key=True)
-            out.append(Problem(_message(err, loc, locator, source), locator.file, line, col,
-                               format_path(loc[:-1]) or None))
+            out.append(Problem(_message(err, loc, locator, source), locator.file, line, col, format_path(loc[:-1]) or None))
         elif kind == "extra_forbidden":
             name = str(loc[-1])
             valid = _field_names(loc[:-1])

@@ -82,9 +82,7 @@ def unknown_field_message(key: str, candidates: list[str]) -> str:
     return f"unknown field '{key}'; valid fields: {', '.join(sorted(candidates))}"
 
 
-def problems_from(
-    exc: ValidationError, locator: Locator, model: type[BaseModel], base: PathT = ()
-) -> list[Problem]:
+def problems_from(exc: ValidationError, locator: Locator, model: type[BaseModel], base: PathT = ()) -> list[Problem]:
     """Map every error in ``exc`` to a located Problem with a human message."""
     out: list[Problem] = []
     for err in exc.errors(include_url=False):

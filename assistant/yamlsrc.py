@@ -85,23 +85,22 @@ class _Builder:
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise InputError(
-                        Problem("YAML merge keys (<<) are not supported", self.loc.file, *_mark(key_node))
-                    )
+                    raise InputError(Problem("YAML merge keys (<<) are not supported", self.loc.file, *_mark(key_node)))
                 key = self.constructor.construct_object(key_node, deep=True)
                 if not isinstance(key, str):
                     line, col = _mark(key_node)
                     raise InputError(
                         Problem(
                             f"mapping keys must be strings, got {type(key).__name__} {key!r}",
-                            self.loc.file, line, col, format_path(path) or None,
+                            self.loc.file,
+                            line,
+                            col,
+                            format_path(path) or None,
                         )
                     )
                 if key in out:
                     line, col = _mark(key_node)
-                    raise InputError(
-                        Problem(f"duplicate key {key!r}", self.loc.file, line, col, format_path(path) or None)
-                    )
+                    raise InputError(Problem(f"duplicate key {key!r}", self.loc.file, line, col, format_path(path) or None))
                 self.loc.key_marks[(*path, key)] = _mark(key_node)
                 out[key] = self.build(value_node, (*path, key), depth + 1)
             return out
@@ -118,9 +117,7 @@ def _refuse_aliases(text: str, filename: str) -> None:
     for token in yaml.scan(text, Loader=yaml.SafeLoader):
         if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
             line, col = _mark(token)  # type: ignore[arg-type]
-            raise InputError(
-                Problem("YAML anchors and aliases (&, *) are not allowed", filename, line, col)
-            )
+            raise InputError(Problem("YAML anchors and aliases (&, *) are not allowed", filename, line, col))
 
 
 def loads(text: str, filename: str = "<string>") -> tuple[Any, Locator]:

@@ -38,7 +38,9 @@ def apply_once(time_scale: float, parallelism: int) -> tuple[float, float, float
         os.environ.update(sb.env())
         os.environ["EKS_ASSIST_STATE_DIR"] = state
         loaded = load_spec(HERE / "three-nodegroups.yaml")
-        engine = Engine(AwsContext(region="us-east-1"), open_store(), options=RunOptions(parallelism=parallelism, poll_min=0.02, poll_max=0.1))
+        engine = Engine(
+            AwsContext(region="us-east-1"), open_store(), options=RunOptions(parallelism=parallelism, poll_min=0.02, poll_max=0.1)
+        )
         planning = engine.plan(loaded)
         t0 = time.perf_counter()
         engine.apply(loaded, planning.plan.hash, "benchmark", "flag")
@@ -51,6 +53,7 @@ def apply_once(time_scale: float, parallelism: int) -> tuple[float, float, float
 
 def cold_start(runs: int) -> tuple[float, float]:
     """Median seconds of `python -c pass` and `eks-assist --help`."""
+
     def median(cmd: list[str]) -> float:
         times = []
         for _ in range(runs):

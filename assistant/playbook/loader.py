@@ -104,12 +104,11 @@ def _check_templates(step: Step, value: object, sub: tuple, ids: set[str], probl
                     close = difflib.get_close_matches(str(root), sorted(allowed), n=1)
                     hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(sorted(allowed))}"
                     problems.append(step.problem(sub, f"undefined template variable '{alt.strip()}'{hint}"))
-                elif root == "steps":
-                    if len(parts) < 2 or parts[1] not in ids:
-                        ref = parts[1] if len(parts) > 1 else ""
-                        close = difflib.get_close_matches(str(ref), sorted(ids), n=1)
-                        hint = f"; did you mean '{close[0]}'?" if close else ""
-                        problems.append(step.problem(sub, f"template refers to unknown step '{ref}'{hint}"))
+                elif root == "steps" and (len(parts) < 2 or parts[1] not in ids):
+                    ref = parts[1] if len(parts) > 1 else ""
+                    close = difflib.get_close_matches(str(ref), sorted(ids), n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    problems.append(step.problem(sub, f"template refers to unknown step '{ref}'{hint}"))
         if value.count("{{") != value.count("}}"):
             problems.append(step.problem(sub, "unbalanced '{{' / '}}' in template"))
 
@@ -161,7 +160,9 @@ def load_playbook(name_or_path: str) -> Playbook:
         fields = {(f.alias or n) for n, f in action.Args.model_fields.items()}
         for k in st.schema.with_:
             if k not in fields:
-                problems.append(st.problem(("with", k), f"action {st.action}: " + unknown_field_message(k, sorted(fields)), key=True))
+                problems.append(
+                    st.problem(("with", k), f"action {st.action}: " + unknown_field_message(k, sorted(fields)), key=True)
+                )
         for kind in ("needs", "after"):
             for j, dep in enumerate(getattr(st.schema, kind)):
                 if dep not in ids and kind == "needs":
@@ -176,7 +177,9 @@ def load_playbook(name_or_path: str) -> Playbook:
         if st.schema.foreach is not None:
             _check_templates(st, st.schema.foreach, ("foreach",), ids, problems)
             if "{{" not in st.schema.foreach:
-                problems.append(st.problem(("foreach",), "foreach must be a template that yields a list, e.g. '{{ spec.workers }}'"))
+                problems.append(
+                    st.problem(("foreach",), "foreach must be a template that yields a list, e.g. '{{ spec.workers }}'")
+                )
         if st.schema.key is not None:
             _check_templates(st, st.schema.key, ("key",), ids, problems)
     pb = Playbook(

@@ -33,9 +33,7 @@ class StepSchema(BaseModel):
     @classmethod
     def _id(cls, v: str) -> str:
         if not STEP_ID.match(v):
-            raise ValueError(
-                f"step id {v!r} must be lowercase letters, digits and '_', starting with a letter (max 63)"
-            )
+            raise ValueError(f"step id {v!r} must be lowercase letters, digits and '_', starting with a letter (max 63)")
         return v
 
     @field_validator("as_")
@@ -75,7 +73,7 @@ class Step:
     def action(self) -> str:
         return self.schema.action
 
-    def problem(self, sub: PathT, message: str, *, key: bool = False):  # noqa: ANN201 - Problem
+    def problem(self, sub: PathT, message: str, *, key: bool = False):
         return self.locator.problem((*self.path, *sub), message, key=key)
 
 

@@ -3,6 +3,7 @@ leaves a half-written journal entry."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -60,10 +61,8 @@ class SQLiteStore:
         self._db.execute("PRAGMA busy_timeout=30000")
         with self._lock:
             self._db.executescript(SCHEMA)
-        try:
+        with contextlib.suppress(OSError):
             path.chmod(0o600)
-        except OSError:
-            pass
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
         with self._lock:
@@ -117,8 +116,16 @@ class SQLiteStore:
             "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(run_id, step) DO UPDATE SET status=excluded.status, "
             "op=excluded.op, started_at=COALESCE(steps.started_at, excluded.started_at), "
             "finished_at=excluded.finished_at, outputs=excluded.outputs, error=excluded.error",
-            (rec.run_id, rec.step, rec.status, rec.op, rec.started_at, rec.finished_at,
-             json.dumps(rec.outputs, sort_keys=True, default=str), rec.error),
+            (
+                rec.run_id,
+                rec.step,
+                rec.status,
+                rec.op,
+                rec.started_at,
+                rec.finished_at,
+                json.dumps(rec.outputs, sort_keys=True, default=str),
+                rec.error,
+            ),
         )
 
     def steps(self, run_id: str) -> list[StepRecord]:

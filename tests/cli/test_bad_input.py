@@ -29,38 +29,76 @@ workers:
 
 SPEC_CASES: list[tuple[str, str, str]] = [
     ("malformed-yaml", "metadata: [name: demo\n", "spec.yaml:2:1: invalid YAML: expected ',' or ']', but got '<stream end>'"),
-    ("unknown-field", GOOD.replace("instanceTypes", "instanceType"),
-     "spec.yaml:12:5: workers[0]: unknown field 'instanceType'; did you mean 'instanceTypes'?"),
-    ("bad-cluster-name", GOOD.replace("name: demo", "name: -demo"),
-     "spec.yaml:4:9: metadata.name: cluster name must be 1-100 characters, start with a letter or digit, and contain only letters, digits, '-' and '_'; got '-demo' ('-' cannot come first)"),
-    ("invalid-cidr", GOOD.replace("10.0.0.0/16", "10.0.0.300/16"),
-     "spec.yaml:9:20: masters.vpc.create.cidr: VPC CIDR '10.0.0.300/16' is not a valid IPv4 CIDR block (like 10.0.0.0/16)"),
-    ("overlapping-cidrs", GOOD.replace("azCount: 2}", "azCount: 2, subnetCidrs: [10.0.0.0/20, 10.0.8.0/24]}"),
-     'spec.yaml:9:72: masters.vpc.create.subnetCidrs[1]: subnet 10.0.8.0/24 overlaps subnetCidrs[0] 10.0.0.0/20'),
-    ("single-az", GOOD.replace("azCount: 2", "azCount: 1"),
-     'spec.yaml:9:42: masters.vpc.create.azCount: EKS needs subnets in at least two Availability Zones; azCount must be at least 2, got 1'),
-    ("min-gt-max", GOOD.replace("min: 1, desired: 2, max: 3", "min: 4, desired: 4, max: 3"),
-     'spec.yaml:13:20: workers[0].scaling.min: min (4) is greater than max (3)'),
-    ("list-not-mapping", "- apiVersion: eks-assist/v1\n- kind: Cluster\n",
-     'spec.yaml:1:1: spec must be a mapping (apiVersion, kind, metadata, ...), got a list'),
+    (
+        "unknown-field",
+        GOOD.replace("instanceTypes", "instanceType"),
+        "spec.yaml:12:5: workers[0]: unknown field 'instanceType'; did you mean 'instanceTypes'?",
+    ),
+    (
+        "bad-cluster-name",
+        GOOD.replace("name: demo", "name: -demo"),
+        "spec.yaml:4:9: metadata.name: cluster name must be 1-100 characters, start with a letter or digit, and contain only letters, digits, '-' and '_'; got '-demo' ('-' cannot come first)",
+    ),
+    (
+        "invalid-cidr",
+        GOOD.replace("10.0.0.0/16", "10.0.0.300/16"),
+        "spec.yaml:9:20: masters.vpc.create.cidr: VPC CIDR '10.0.0.300/16' is not a valid IPv4 CIDR block (like 10.0.0.0/16)",
+    ),
+    (
+        "overlapping-cidrs",
+        GOOD.replace("azCount: 2}", "azCount: 2, subnetCidrs: [10.0.0.0/20, 10.0.8.0/24]}"),
+        "spec.yaml:9:72: masters.vpc.create.subnetCidrs[1]: subnet 10.0.8.0/24 overlaps subnetCidrs[0] 10.0.0.0/20",
+    ),
+    (
+        "single-az",
+        GOOD.replace("azCount: 2", "azCount: 1"),
+        "spec.yaml:9:42: masters.vpc.create.azCount: EKS needs subnets in at least two Availability Zones; azCount must be at least 2, got 1",
+    ),
+    (
+        "min-gt-max",
+        GOOD.replace("min: 1, desired: 2, max: 3", "min: 4, desired: 4, max: 3"),
+        "spec.yaml:13:20: workers[0].scaling.min: min (4) is greater than max (3)",
+    ),
+    (
+        "list-not-mapping",
+        "- apiVersion: eks-assist/v1\n- kind: Cluster\n",
+        "spec.yaml:1:1: spec must be a mapping (apiVersion, kind, metadata, ...), got a list",
+    ),
     ("empty-file", "", "spec.yaml: file is empty"),
     ("comments-only", "# nothing here\n", "spec.yaml: file has no YAML document (only comments or blank lines)"),
-    ("float-version", GOOD.replace('"1.33"', "1.30"),
-     'spec.yaml:7:12: masters.version: Kubernetes version must be a quoted string: YAML reads 1.30 as the number 1.3; write "1.30"'),
-    ("wrong-api-version", GOOD.replace("eks-assist/v1", "eks-assist/v2"),
-     "spec.yaml:1:13: apiVersion: must be 'eks-assist/v1', got the text 'eks-assist/v2'"),
+    (
+        "float-version",
+        GOOD.replace('"1.33"', "1.30"),
+        'spec.yaml:7:12: masters.version: Kubernetes version must be a quoted string: YAML reads 1.30 as the number 1.3; write "1.30"',
+    ),
+    (
+        "wrong-api-version",
+        GOOD.replace("eks-assist/v1", "eks-assist/v2"),
+        "spec.yaml:1:13: apiVersion: must be 'eks-assist/v1', got the text 'eks-assist/v2'",
+    ),
     ("alias-bomb", GOOD + "x: &a [1, 2]\ny: *a\n", "spec.yaml:14:4: YAML anchors and aliases (&, *) are not allowed"),
     ("duplicate-key", GOOD + "kind: Cluster\n", "spec.yaml:14:1: duplicate key 'kind'"),
-    ("service-cidr-overlap", GOOD.replace('version: "1.33"', 'version: "1.33"\n  serviceCidr: 10.0.0.0/16'),
-     'spec.yaml:8:16: masters.serviceCidr: service CIDR 10.0.0.0/16 overlaps the VPC CIDR 10.0.0.0/16 (masters.vpc.create.cidr)'),
-    ("custom-ami-without-custom", GOOD.replace("[m5.large]", "[m5.large]\n    customAmiId: ami-0123456789abcdef0"),
-     'spec.yaml:13:18: workers[0].customAmiId: customAmiId needs amiType: CUSTOM (amiType is AL2023_x86_64_STANDARD)'),
-    ("duplicate-nodegroups", GOOD + "  - name: general\n    instanceTypes: [m5.large]\n",
-     "spec.yaml:14:11: workers[1].name: duplicate node group name 'general' (also at workers[0])"),
-    ("bad-taint-effect", GOOD + "    taints: [{key: a, value: b, effect: NoSchedule}]\n",
-     "spec.yaml:14:41: workers[0].taints[0].effect: unknown taint effect 'NoSchedule'; did you mean 'NO_SCHEDULE'?"),
-    ("not-utf8", "metadata: \udcff\n",
-     'spec.yaml: file is not UTF-8 text (byte 10)'),
+    (
+        "service-cidr-overlap",
+        GOOD.replace('version: "1.33"', 'version: "1.33"\n  serviceCidr: 10.0.0.0/16'),
+        "spec.yaml:8:16: masters.serviceCidr: service CIDR 10.0.0.0/16 overlaps the VPC CIDR 10.0.0.0/16 (masters.vpc.create.cidr)",
+    ),
+    (
+        "custom-ami-without-custom",
+        GOOD.replace("[m5.large]", "[m5.large]\n    customAmiId: ami-0123456789abcdef0"),
+        "spec.yaml:13:18: workers[0].customAmiId: customAmiId needs amiType: CUSTOM (amiType is AL2023_x86_64_STANDARD)",
+    ),
+    (
+        "duplicate-nodegroups",
+        GOOD + "  - name: general\n    instanceTypes: [m5.large]\n",
+        "spec.yaml:14:11: workers[1].name: duplicate node group name 'general' (also at workers[0])",
+    ),
+    (
+        "bad-taint-effect",
+        GOOD + "    taints: [{key: a, value: b, effect: NoSchedule}]\n",
+        "spec.yaml:14:41: workers[0].taints[0].effect: unknown taint effect 'NoSchedule'; did you mean 'NO_SCHEDULE'?",
+    ),
+    ("not-utf8", "metadata: \udcff\n", "spec.yaml: file is not UTF-8 text (byte 10)"),
 ]
 
 
@@ -103,18 +141,30 @@ def _playbook(tmp_path: Path, body: str) -> str:
 
 
 PLAYBOOK_CASES = [
-    ("unknown-action", "name: x\nsteps:\n  - id: a\n    action: eks.clustr\n",
-     "pb.yaml:4:13: steps[0].action: unknown action 'eks.clustr'; did you mean 'eks.cluster'? Valid actions: "
-     "ec2.internet_gateway, ec2.launch_template, ec2.route_table, ec2.security_group, ec2.subnets, ec2.vpc, eks.cluster, "
-     "eks.nodegroup, iam.role"),
-    ("needs-cycle", "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    needs: [b]\n    with: {cluster: x}\n"
-     "  - id: b\n    action: ec2.vpc\n    needs: [a]\n    with: {cluster: x}\n",
-     "pb.yaml:5:12: steps[0].needs: cycle in needs: a -> b -> a"),
-    ("undefined-variable", "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ specs.metadata.name }}'}\n",
-     "pb.yaml:5:21: steps[0].with.cluster: undefined template variable 'specs.metadata.name'; did you mean 'spec'?"),
-    ("template-injection", "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: \"{{ ''.__class__ }}\"}\n",
-     "pb.yaml:5:21: steps[0].with.cluster: unsupported template expression {{ ''.__class__ }}: only lookups like "
-     "'spec.metadata.name', 'steps.<id>.<output>' or 'item.name' (optionally joined by ||) are allowed"),
+    (
+        "unknown-action",
+        "name: x\nsteps:\n  - id: a\n    action: eks.clustr\n",
+        "pb.yaml:4:13: steps[0].action: unknown action 'eks.clustr'; did you mean 'eks.cluster'? Valid actions: "
+        "ec2.internet_gateway, ec2.launch_template, ec2.route_table, ec2.security_group, ec2.subnets, ec2.vpc, eks.cluster, "
+        "eks.nodegroup, iam.role",
+    ),
+    (
+        "needs-cycle",
+        "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    needs: [b]\n    with: {cluster: x}\n"
+        "  - id: b\n    action: ec2.vpc\n    needs: [a]\n    with: {cluster: x}\n",
+        "pb.yaml:5:12: steps[0].needs: cycle in needs: a -> b -> a",
+    ),
+    (
+        "undefined-variable",
+        "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ specs.metadata.name }}'}\n",
+        "pb.yaml:5:21: steps[0].with.cluster: undefined template variable 'specs.metadata.name'; did you mean 'spec'?",
+    ),
+    (
+        "template-injection",
+        "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: \"{{ ''.__class__ }}\"}\n",
+        "pb.yaml:5:21: steps[0].with.cluster: unsupported template expression {{ ''.__class__ }}: only lookups like "
+        "'spec.metadata.name', 'steps.<id>.<output>' or 'item.name' (optionally joined by ||) are allowed",
+    ),
 ]
 
 
@@ -128,14 +178,19 @@ def test_bad_playbook(cli: CliRunner, tmp_path: Path, name: str, body: str, expe
 def test_unknown_playbook(cli: CliRunner, tmp_path: Path) -> None:
     r = cli("plan", "-f", _spec(tmp_path), "--playbook", "clustr")
     assert (r.code, r.err.strip()) == (
-        2, "error: unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, masters, teardown, workers")
+        2,
+        "error: unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, masters, teardown, workers",
+    )
 
 
 ARG_CASES = [
     (["apply", "-f", "SPEC", "--parallelism", "0"], "error: --parallelism must be at least 1"),
     (["apply", "-f", "SPEC", "--poll-max", "-1"], "error: --poll-max must be positive"),
     (["runs", "nosuchrun"], "error: no run 'nosuchrun' (see: eks-assist runs)"),
-    (["plan", "-f", "SPEC", "--profile", "nosuchprofile"], "error: --profile: AWS profile 'nosuchprofile' not found in your AWS config"),
+    (
+        ["plan", "-f", "SPEC", "--profile", "nosuchprofile"],
+        "error: --profile: AWS profile 'nosuchprofile' not found in your AWS config",
+    ),
     (["resume", "nosuchrun"], "error: no run 'nosuchrun' (see: eks-assist runs)"),
 ]
 

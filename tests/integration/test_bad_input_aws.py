@@ -28,8 +28,13 @@ def _check(sandbox: Sandbox, cli: CliRunner, tmp_path: Path, argv: list[str], ex
 
 def test_unknown_instance_type(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -> None:
     spec = _spec(tmp_path, "[m5.large]", "[m5.lage]")
-    _check(sandbox, cli, tmp_path, ["plan", "-f", spec],
-           "spec.yaml:46:21: workers[0].instanceTypes[0]: unknown instance type 'm5.lage' in us-east-1; did you mean 'm5.large'?")
+    _check(
+        sandbox,
+        cli,
+        tmp_path,
+        ["plan", "-f", spec],
+        "spec.yaml:46:21: workers[0].instanceTypes[0]: unknown instance type 'm5.lage' in us-east-1; did you mean 'm5.large'?",
+    )
 
 
 def test_unsupported_version(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -> None:
@@ -37,31 +42,58 @@ def test_unsupported_version(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -
     r = cli("validate", "-f", spec, "--preflight")
     assert r.code == 2
     line = r.err.splitlines()[0].removeprefix("error: ").replace(str(tmp_path) + "/", "")
-    assert line.startswith("spec.yaml:23:12: masters.version: Kubernetes version '1.20' is not offered by EKS in us-east-1; offered: ")
+    assert line.startswith(
+        "spec.yaml:23:12: masters.version: Kubernetes version '1.20' is not offered by EKS in us-east-1; offered: "
+    )
     _check(sandbox, cli, tmp_path, ["apply", "-f", spec, "--approve", "a" * 64], line)
 
 
 def test_undefined_variable_found_while_planning(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -> None:
     pb = tmp_path / "pb.yaml"
-    pb.write_text("name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ spec.metadata.nmae }}'}\n", encoding="utf-8")
-    _check(sandbox, cli, tmp_path, ["plan", "-f", DEMO, "--playbook", str(pb)],
-           "pb.yaml:5:21: steps[0].with.cluster: undefined template variable 'spec.metadata.nmae' "
-           "(no 'nmae' in spec.metadata; did you mean 'name'?)")
+    pb.write_text(
+        "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ spec.metadata.nmae }}'}\n", encoding="utf-8"
+    )
+    _check(
+        sandbox,
+        cli,
+        tmp_path,
+        ["plan", "-f", DEMO, "--playbook", str(pb)],
+        "pb.yaml:5:21: steps[0].with.cluster: undefined template variable 'spec.metadata.nmae' "
+        "(no 'nmae' in spec.metadata; did you mean 'name'?)",
+    )
 
 
 def test_wrong_argument_type_for_action(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -> None:
     pb = tmp_path / "pb.yaml"
-    pb.write_text("name: x\nsteps:\n  - id: a\n    action: ec2.subnets\n    with: {cluster: x, azCount: '{{ spec.metadata.name }}'}\n",
-                  encoding="utf-8")
-    _check(sandbox, cli, tmp_path, ["plan", "-f", DEMO, "--playbook", str(pb)],
-           "pb.yaml:5:33: steps[0].with.azCount: step a (ec2.subnets): expected a whole number, got string 'demo'")
+    pb.write_text(
+        "name: x\nsteps:\n  - id: a\n    action: ec2.subnets\n    with: {cluster: x, azCount: '{{ spec.metadata.name }}'}\n",
+        encoding="utf-8",
+    )
+    _check(
+        sandbox,
+        cli,
+        tmp_path,
+        ["plan", "-f", DEMO, "--playbook", str(pb)],
+        "pb.yaml:5:33: steps[0].with.azCount: step a (ec2.subnets): expected a whole number, got string 'demo'",
+    )
 
 
 def test_region_mismatch(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -> None:
-    _check(sandbox, cli, tmp_path, ["plan", "-f", DEMO, "--region", "eu-west-1"],
-           f"{DEMO}:14:11: metadata.region: spec region 'us-east-1' differs from the AWS region in use 'eu-west-1' "
-           "(from --region/AWS_REGION); make them agree")
+    _check(
+        sandbox,
+        cli,
+        tmp_path,
+        ["plan", "-f", DEMO, "--region", "eu-west-1"],
+        f"{DEMO}:14:11: metadata.region: spec region 'us-east-1' differs from the AWS region in use 'eu-west-1' "
+        "(from --region/AWS_REGION); make them agree",
+    )
 
 
 def test_sandbox_with_profile(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -> None:
-    _check(sandbox, cli, tmp_path, ["plan", "-f", DEMO, "--sandbox", "--profile", "prod"], "--profile cannot be combined with --sandbox")
+    _check(
+        sandbox,
+        cli,
+        tmp_path,
+        ["plan", "-f", DEMO, "--sandbox", "--profile", "prod"],
+        "--profile cannot be combined with --sandbox",
+    )

@@ -40,10 +40,12 @@ def test_destroy_leaves_only_foreign_resources(sandbox: Sandbox, cli: CliRunner)
     assert foreign_vpc in vpcs
     tagged = ec2.describe_vpcs(Filters=[{"Name": "tag:eks-assist:cluster", "Values": ["demo"]}])["Vpcs"]
     assert tagged == []
-    for what, call, key in (("subnets", ec2.describe_subnets, "Subnets"),
-                            ("igw", ec2.describe_internet_gateways, "InternetGateways"),
-                            ("rt", ec2.describe_route_tables, "RouteTables"),
-                            ("sg", ec2.describe_security_groups, "SecurityGroups")):
+    for what, call, key in (
+        ("subnets", ec2.describe_subnets, "Subnets"),
+        ("igw", ec2.describe_internet_gateways, "InternetGateways"),
+        ("rt", ec2.describe_route_tables, "RouteTables"),
+        ("sg", ec2.describe_security_groups, "SecurityGroups"),
+    ):
         left = call(Filters=[{"Name": "tag:eks-assist:cluster", "Values": ["demo"]}])[key]
         assert left == [], what
 

@@ -32,7 +32,10 @@ def sandbox_process(isolated_env: Path) -> Iterator[dict[str, str]]:
     env = dict(os.environ)
     proc = subprocess.Popen(
         [*CLI, "sandbox", "--port", "0", "--k8s-port", "0", "--latency", "realistic", "--time-scale", "0.01"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -64,8 +67,11 @@ def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 def test_killed_apply_resumes_without_duplicates(sandbox_process: dict[str, str]) -> None:
     plan = json.loads(_run("plan", "-f", DEMO, "--sandbox", "-o", "json").stdout)
-    apply = subprocess.Popen([*CLI, "apply", "-f", DEMO, "--sandbox", "--approve", plan["hash"], "--poll-max", "0.1"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    apply = subprocess.Popen(
+        [*CLI, "apply", "-f", DEMO, "--sandbox", "--approve", plan["hash"], "--poll-max", "0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     store = open_store()
     request_close = store.close
     deadline = time.monotonic() + 120

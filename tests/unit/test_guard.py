@@ -33,10 +33,19 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> AwsContext:
 
 @pytest.mark.parametrize(
     ("service", "op", "ro"),
-    [("ec2", "DescribeVpcs", True), ("eks", "ListClusters", True), ("iam", "GetRole", True),
-     ("sts", "GetCallerIdentity", True), ("sts", "AssumeRole", True), ("ec2", "CreateVpc", False),
-     ("eks", "UpdateClusterConfig", False), ("iam", "AttachRolePolicy", False), ("eks", "TagResource", False),
-     ("ec2", "ModifyVpcAttribute", False), ("ec2", "DeleteVpc", False)],
+    [
+        ("ec2", "DescribeVpcs", True),
+        ("eks", "ListClusters", True),
+        ("iam", "GetRole", True),
+        ("sts", "GetCallerIdentity", True),
+        ("sts", "AssumeRole", True),
+        ("ec2", "CreateVpc", False),
+        ("eks", "UpdateClusterConfig", False),
+        ("iam", "AttachRolePolicy", False),
+        ("eks", "TagResource", False),
+        ("ec2", "ModifyVpcAttribute", False),
+        ("ec2", "DeleteVpc", False),
+    ],
 )
 def test_read_only_classification(service: str, op: str, ro: bool) -> None:
     assert is_read_only(service, op) is ro
@@ -70,7 +79,7 @@ def test_scope_does_not_leak_into_other_threads(aws: AwsContext) -> None:
     def other() -> None:
         try:
             ec2.create_vpc(CidrBlock="10.7.0.0/16")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     with approved_apply("cd" * 32, "run-2"):

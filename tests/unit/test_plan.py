@@ -7,7 +7,10 @@ from assistant.plan import Change, Op, Plan, Unknown, render_text
 
 def _plan(**kw: object) -> Plan:
     base = dict(
-        playbook="cluster", playbook_digest="d" * 64, account="123456789012", region="us-east-1",
+        playbook="cluster",
+        playbook_digest="d" * 64,
+        account="123456789012",
+        region="us-east-1",
         inputs={"metadata": {"name": "demo"}},
         changes=[
             Change("vpc", "ec2.vpc", Op.CREATE, "VPC demo-vpc", after={"cidr": "10.0.0.0/16"}),

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError
-from assistant.playbook import available, load_playbook
 from assistant.planner import base_context, expand, waves
+from assistant.playbook import available, load_playbook
 from assistant.spec import load_spec
 
 from ..conftest import EXAMPLES
@@ -127,4 +127,7 @@ def test_bad_playbooks(tmp_path: Path, body: str, expected: str) -> None:
 def test_unknown_playbook_name_lists_builtins() -> None:
     with pytest.raises(InputError) as exc:
         load_playbook("clustr")
-    assert str(exc.value) == "unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, masters, teardown, workers"
+    assert (
+        str(exc.value)
+        == "unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, masters, teardown, workers"
+    )

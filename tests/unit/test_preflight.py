@@ -37,8 +37,11 @@ def moto_url() -> Iterator[str]:
 
 def _client(service: str, url: str) -> Any:
     return boto3.client(
-        service, region_name=REGION, endpoint_url=url,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        service,
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
 
 
@@ -80,8 +83,7 @@ def _fresh_cache() -> Iterator[None]:
 def _vpc(ec2: Any, cidr: str, subnets: list[tuple[str, str]]) -> tuple[str, list[str]]:
     vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
     ids = [
-        ec2.create_subnet(VpcId=vpc_id, CidrBlock=block, AvailabilityZone=zone)["Subnet"]["SubnetId"]
-        for block, zone in subnets
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=block, AvailabilityZone=zone)["Subnet"]["SubnetId"] for block, zone in subnets
     ]
     return vpc_id, ids
 
@@ -105,14 +107,7 @@ def _assert_read_only(calls: Calls) -> None:
 
 def test_subnets_all_in_one_az(ec2: Any, calls: Calls) -> None:
     _, (a, b) = _vpc(ec2, "10.10.0.0/16", [("10.10.0.0/24", "us-east-1a"), ("10.10.1.0/24", "us-east-1a")])
-    loaded = _spec(
-        "masters:\n"
-        "  vpc:\n"
-        "    existing:\n"
-        "      subnetIds:\n"
-        f"        - {a}\n"
-        f"        - {b}\n"
-    )
+    loaded = _spec(f"masters:\n  vpc:\n    existing:\n      subnetIds:\n        - {a}\n        - {b}\n")
     assert _messages(loaded, calls) == [
         "spec.yaml:8:9: masters.vpc.existing.subnetIds: all subnets are in one Availability Zone "
         "(us-east-1a); EKS needs subnets in at least two Availability Zones"
@@ -121,22 +116,16 @@ def test_subnets_all_in_one_az(ec2: Any, calls: Calls) -> None:
 
 
 def test_unknown_instance_type_with_did_you_mean(calls: Calls) -> None:
-    loaded = _spec(
-        "workers:\n"
-        "  - name: general\n"
-        "    instanceTypes: [m5.large, m5.lage]\n"
-    )
+    loaded = _spec("workers:\n  - name: general\n    instanceTypes: [m5.large, m5.lage]\n")
     assert _messages(loaded, calls) == [
-        "spec.yaml:6:31: workers[0].instanceTypes[1]: unknown instance type 'm5.lage' in us-east-1; "
-        "did you mean 'm5.large'?"
+        "spec.yaml:6:31: workers[0].instanceTypes[1]: unknown instance type 'm5.lage' in us-east-1; did you mean 'm5.large'?"
     ]
     _assert_read_only(calls)
     # The region's listing is cached: a second spec with a typo lists nothing again.
     before = calls.operations.count("DescribeInstanceTypeOfferings")
     again = _spec("workers:\n  - name: general\n    instanceTypes: [t3.mediun]\n")
     assert _messages(again, calls) == [
-        "spec.yaml:6:21: workers[0].instanceTypes[0]: unknown instance type 't3.mediun' in us-east-1; "
-        "did you mean 't3.medium'?"
+        "spec.yaml:6:21: workers[0].instanceTypes[0]: unknown instance type 't3.mediun' in us-east-1; did you mean 't3.medium'?"
     ]
     assert calls.operations.count("DescribeInstanceTypeOfferings") == before
 
@@ -144,11 +133,7 @@ def test_unknown_instance_type_with_did_you_mean(calls: Calls) -> None:
 def test_missing_security_group(ec2: Any, calls: Calls) -> None:
     _, (a, b) = _vpc(ec2, "10.11.0.0/16", [("10.11.0.0/24", "us-east-1a"), ("10.11.1.0/24", "us-east-1b")])
     loaded = _spec(
-        "masters:\n"
-        "  vpc:\n"
-        "    existing:\n"
-        f"      subnetIds: [{a}, {b}]\n"
-        "      securityGroupIds: [sg-0123456789abcdef0]\n"
+        f"masters:\n  vpc:\n    existing:\n      subnetIds: [{a}, {b}]\n      securityGroupIds: [sg-0123456789abcdef0]\n"
     )
     assert _messages(loaded, calls) == [
         "spec.yaml:8:26: masters.vpc.existing.securityGroupIds[0]: "
@@ -174,12 +159,10 @@ def test_subnets_and_groups_that_do_not_belong(ec2: Any, calls: Calls) -> None:
         f"    subnetIds: [{b}, {elsewhere}]\n"
     )
     assert _messages(loaded, calls) == [
-        "spec.yaml:9:11: masters.vpc.existing.subnetIds[1]: subnet 'subnet-0123456789abcdef0' does not "
-        "exist in us-east-1",
+        "spec.yaml:9:11: masters.vpc.existing.subnetIds[1]: subnet 'subnet-0123456789abcdef0' does not exist in us-east-1",
         f"spec.yaml:10:26: masters.vpc.existing.securityGroupIds[0]: security group '{foreign_sg}' is in "
         f"{other_vpc}, not in the cluster's VPC {vpc_id}",
-        f"spec.yaml:14:43: workers[0].subnetIds[1]: subnet '{elsewhere}' is in {other_vpc}, "
-        f"not in the cluster's VPC {vpc_id}",
+        f"spec.yaml:14:43: workers[0].subnetIds[1]: subnet '{elsewhere}' is in {other_vpc}, not in the cluster's VPC {vpc_id}",
     ]
     _assert_read_only(calls)
 
@@ -196,14 +179,9 @@ def test_cluster_subnets_in_two_vpcs(ec2: Any, calls: Calls) -> None:
 
 def test_service_cidr_overlapping_the_existing_vpc(ec2: Any, calls: Calls) -> None:
     vpc_id, (a, b) = _vpc(ec2, "10.16.0.0/16", [("10.16.0.0/24", "us-east-1a"), ("10.16.1.0/24", "us-east-1b")])
-    loaded = _spec(
-        "masters:\n"
-        f"  vpc: {{existing: {{subnetIds: [{a}, {b}]}}}}\n"
-        "  serviceCidr: 10.16.128.0/20\n"
-    )
+    loaded = _spec(f"masters:\n  vpc: {{existing: {{subnetIds: [{a}, {b}]}}}}\n  serviceCidr: 10.16.128.0/20\n")
     assert _messages(loaded, calls) == [
-        f"spec.yaml:6:16: masters.serviceCidr: service CIDR 10.16.128.0/20 overlaps the CIDR 10.16.0.0/16 "
-        f"of {vpc_id}"
+        f"spec.yaml:6:16: masters.serviceCidr: service CIDR 10.16.128.0/20 overlaps the CIDR 10.16.0.0/16 of {vpc_id}"
     ]
 
 
@@ -231,7 +209,7 @@ def test_good_existing_vpc_passes_and_version_check_is_skipped_on_moto(
     sg = ec2.create_security_group(GroupName="cluster", Description="x", VpcId=vpc_id)["GroupId"]
     loaded = _spec(
         "masters:\n"
-        "  version: \"1.33\"\n"
+        '  version: "1.33"\n'
         f"  vpc: {{existing: {{subnetIds: [{a}, {b}], securityGroupIds: [{sg}]}}}}\n"
         "  serviceCidr: 172.20.0.0/16\n"
         "workers:\n"
@@ -260,19 +238,30 @@ class _EksVersions(BaseHTTPRequestHandler):
     pages: dict[str | None, dict[str, Any]] = {
         None: {
             "clusterVersions": [
-                {"clusterVersion": "1.33", "clusterType": "eks", "versionStatus": "STANDARD_SUPPORT",
-                 "status": "standard-support"},
-                {"clusterVersion": "1.24", "clusterType": "eks", "versionStatus": "UNSUPPORTED",
-                 "status": "unsupported"},
+                {
+                    "clusterVersion": "1.33",
+                    "clusterType": "eks",
+                    "versionStatus": "STANDARD_SUPPORT",
+                    "status": "standard-support",
+                },
+                {"clusterVersion": "1.24", "clusterType": "eks", "versionStatus": "UNSUPPORTED", "status": "unsupported"},
             ],
             "nextToken": "page-2",
         },
         "page-2": {
             "clusterVersions": [
-                {"clusterVersion": "1.31", "clusterType": "eks", "versionStatus": "EXTENDED_SUPPORT",
-                 "status": "extended-support"},
-                {"clusterVersion": "1.32", "clusterType": "eks", "versionStatus": "STANDARD_SUPPORT",
-                 "status": "standard-support"},
+                {
+                    "clusterVersion": "1.31",
+                    "clusterType": "eks",
+                    "versionStatus": "EXTENDED_SUPPORT",
+                    "status": "extended-support",
+                },
+                {
+                    "clusterVersion": "1.32",
+                    "clusterType": "eks",
+                    "versionStatus": "STANDARD_SUPPORT",
+                    "status": "standard-support",
+                },
             ],
         },
     }
@@ -285,8 +274,9 @@ class _EksVersions(BaseHTTPRequestHandler):
         if url.path != "/cluster-versions":
             self._send(404, {"message": "not found"}, "ResourceNotFoundException")
         elif self.status != 200:
-            self._send(self.status, {"message": "User is not authorized to perform eks:DescribeClusterVersions"},
-                       "AccessDeniedException")
+            self._send(
+                self.status, {"message": "User is not authorized to perform eks:DescribeClusterVersions"}, "AccessDeniedException"
+            )
         else:
             token = parse_qs(url.query).get("nextToken", [None])[0]
             self._send(200, self.pages[token])
@@ -320,10 +310,9 @@ def versions_url() -> Iterator[str]:
 
 def test_version_not_offered_lists_the_offered_ones(moto_url: str, versions_url: str) -> None:
     calls = Calls({"ec2": moto_url, "eks": versions_url})
-    loaded = _spec("masters:\n  version: \"1.29\"\n")
+    loaded = _spec('masters:\n  version: "1.29"\n')
     assert _messages(loaded, calls) == [
-        "spec.yaml:5:12: masters.version: Kubernetes version '1.29' is not offered by EKS in us-east-1; "
-        "offered: 1.31, 1.32, 1.33"
+        "spec.yaml:5:12: masters.version: Kubernetes version '1.29' is not offered by EKS in us-east-1; offered: 1.31, 1.32, 1.33"
     ]
     # Both pages were read, over real HTTP.
     assert [urlparse(p).path for p in _EksVersions.seen] == ["/cluster-versions", "/cluster-versions"]
@@ -333,22 +322,21 @@ def test_version_not_offered_lists_the_offered_ones(moto_url: str, versions_url:
 
 def test_unsupported_version_counts_as_not_offered(moto_url: str, versions_url: str) -> None:
     calls = Calls({"ec2": moto_url, "eks": versions_url})
-    loaded = _spec("masters: {version: \"1.24\"}\n")
+    loaded = _spec('masters: {version: "1.24"}\n')
     assert _messages(loaded, calls) == [
-        "spec.yaml:4:20: masters.version: Kubernetes version '1.24' is not offered by EKS in us-east-1; "
-        "offered: 1.31, 1.32, 1.33"
+        "spec.yaml:4:20: masters.version: Kubernetes version '1.24' is not offered by EKS in us-east-1; offered: 1.31, 1.32, 1.33"
     ]
 
 
 def test_offered_version_passes(moto_url: str, versions_url: str) -> None:
     calls = Calls({"ec2": moto_url, "eks": versions_url})
-    assert _messages(_spec("masters: {version: \"1.32\"}\n"), calls) == []
+    assert _messages(_spec('masters: {version: "1.32"}\n'), calls) == []
 
 
 def test_version_check_denied_is_reported(moto_url: str, versions_url: str) -> None:
     _EksVersions.status = 403
     calls = Calls({"ec2": moto_url, "eks": versions_url})
-    assert _messages(_spec("masters: {version: \"1.32\"}\n"), calls) == [
+    assert _messages(_spec('masters: {version: "1.32"}\n'), calls) == [
         "spec.yaml:4:20: masters.version: could not check the Kubernetes version: AccessDeniedException: "
         "User is not authorized to perform eks:DescribeClusterVersions"
     ]

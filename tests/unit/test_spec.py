@@ -47,7 +47,7 @@ BAD_SPECS = [
             - kind: Cluster
             """),
         [
-            'spec.yaml:1:1: spec must be a mapping (apiVersion, kind, metadata, ...), got a list',
+            "spec.yaml:1:1: spec must be a mapping (apiVersion, kind, metadata, ...), got a list",
         ],
         id="list_not_mapping",
     ),
@@ -56,10 +56,7 @@ BAD_SPECS = [
             just some text
             """),
         [
-            (
-                'spec.yaml:1:1: spec must be a mapping (apiVersion, kind, metadata, ...), got the '
-                "text 'just some text'"
-            ),
+            ("spec.yaml:1:1: spec must be a mapping (apiVersion, kind, metadata, ...), got the text 'just some text'"),
         ],
         id="scalar_not_mapping",
     ),
@@ -133,7 +130,7 @@ BAD_SPECS = [
         [
             (
                 "spec.yaml:5:3: masters: unknown field 'colour' (valid fields: version, vpc, "
-                'serviceCidr, endpoint, logging, secretsEncryption, authenticationMode)'
+                "serviceCidr, endpoint, logging, secretsEncryption, authenticationMode)"
             ),
         ],
         id="unknown_field_lists_valid",
@@ -159,7 +156,7 @@ BAD_SPECS = [
               region:
             """),
         [
-            'spec.yaml:5:10: metadata.region: expected a string, got nothing (an empty value)',
+            "spec.yaml:5:10: metadata.region: expected a string, got nothing (an empty value)",
         ],
         id="empty_value",
     ),
@@ -171,7 +168,7 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:3:18: metadata.name: cluster name must be 1-100 characters, start with a '
+                "spec.yaml:3:18: metadata.name: cluster name must be 1-100 characters, start with a "
                 "letter or digit, and contain only letters, digits, '-' and '_'; got 'my cluster' (' "
                 "' at position 3 is not allowed)"
             ),
@@ -186,9 +183,9 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:3:18: metadata.name: cluster name must be 1-100 characters, start with a '
+                "spec.yaml:3:18: metadata.name: cluster name must be 1-100 characters, start with a "
                 "letter or digit, and contain only letters, digits, '-' and '_'; got '-demo' ('-' "
-                'cannot come first)'
+                "cannot come first)"
             ),
         ],
         id="cluster_name_leading_dash",
@@ -200,10 +197,7 @@ BAD_SPECS = [
             metadata: {name: demo, region: us-east}
             """),
         [
-            (
-                "spec.yaml:3:32: metadata.region: 'us-east' is not an AWS region name (like "
-                'us-east-1, eu-west-2 or us-gov-west-1)'
-            ),
+            ("spec.yaml:3:32: metadata.region: 'us-east' is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1)"),
         ],
         id="bad_region",
     ),
@@ -216,7 +210,7 @@ BAD_SPECS = [
         [
             (
                 "spec.yaml:3:32: metadata.region: 'us-east-1a' is not an AWS region name (like "
-                'us-east-1, eu-west-2 or us-gov-west-1); that is an Availability Zone, the region is '
+                "us-east-1, eu-west-2 or us-gov-west-1); that is an Availability Zone, the region is "
                 "'us-east-1'"
             ),
         ],
@@ -232,10 +226,7 @@ BAD_SPECS = [
               tags: {cost-center: 1234}
             """),
         [
-            (
-                'spec.yaml:6:23: metadata.tags.cost-center: expected a string, got the number 1234; '
-                'quote it: "1234"'
-            ),
+            ('spec.yaml:6:23: metadata.tags.cost-center: expected a string, got the number 1234; quote it: "1234"'),
         ],
         id="tag_value_number",
     ),
@@ -249,7 +240,7 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:5:12: masters.version: Kubernetes version must be a quoted string: YAML '
+                "spec.yaml:5:12: masters.version: Kubernetes version must be a quoted string: YAML "
                 'reads 1.30 as the number 1.3; write "1.30"'
             ),
         ],
@@ -264,10 +255,7 @@ BAD_SPECS = [
               version: "1.33.1"
             """),
         [
-            (
-                'spec.yaml:5:12: masters.version: Kubernetes version must be "major.minor" like '
-                '"1.33", got \'1.33.1\''
-            ),
+            ('spec.yaml:5:12: masters.version: Kubernetes version must be "major.minor" like "1.33", got \'1.33.1\''),
         ],
         id="version_format",
     ),
@@ -281,10 +269,7 @@ BAD_SPECS = [
                 create: {cidr: 10.0.0.0/33}
             """),
         [
-            (
-                "spec.yaml:6:20: masters.vpc.create.cidr: VPC CIDR '10.0.0.0/33' is not a valid IPv4 "
-                'CIDR block (like 10.0.0.0/16)'
-            ),
+            ("spec.yaml:6:20: masters.vpc.create.cidr: VPC CIDR '10.0.0.0/33' is not a valid IPv4 CIDR block (like 10.0.0.0/16)"),
         ],
         id="cidr_invalid",
     ),
@@ -298,10 +283,7 @@ BAD_SPECS = [
                 create: {cidr: 10.0.0.1/16}
             """),
         [
-            (
-                "spec.yaml:6:20: masters.vpc.create.cidr: VPC CIDR '10.0.0.1/16' has host bits set; "
-                "did you mean '10.0.0.0/16'?"
-            ),
+            ("spec.yaml:6:20: masters.vpc.create.cidr: VPC CIDR '10.0.0.1/16' has host bits set; did you mean '10.0.0.0/16'?"),
         ],
         id="cidr_host_bits",
     ),
@@ -315,10 +297,7 @@ BAD_SPECS = [
                 create: {cidr: 10.0.0.0/8}
             """),
         [
-            (
-                'spec.yaml:6:20: masters.vpc.create.cidr: VPC CIDR must be between /16 and /28 (AWS '
-                'limits), got /8'
-            ),
+            ("spec.yaml:6:20: masters.vpc.create.cidr: VPC CIDR must be between /16 and /28 (AWS limits), got /8"),
         ],
         id="cidr_too_large",
     ),
@@ -333,8 +312,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:6:42: masters.vpc.create.azCount: EKS needs subnets in at least two '
-                'Availability Zones; azCount must be at least 2, got 1'
+                "spec.yaml:6:42: masters.vpc.create.azCount: EKS needs subnets in at least two "
+                "Availability Zones; azCount must be at least 2, got 1"
             ),
         ],
         id="az_count_one",
@@ -351,10 +330,7 @@ BAD_SPECS = [
                   subnetCidrs: [10.0.0.0/24, 10.1.0.0/24]
             """),
         [
-            (
-                'spec.yaml:8:34: masters.vpc.create.subnetCidrs[1]: subnet 10.1.0.0/24 is outside the '
-                'VPC CIDR 10.0.0.0/16'
-            ),
+            ("spec.yaml:8:34: masters.vpc.create.subnetCidrs[1]: subnet 10.1.0.0/24 is outside the VPC CIDR 10.0.0.0/16"),
         ],
         id="subnet_outside_vpc",
     ),
@@ -370,10 +346,7 @@ BAD_SPECS = [
                   subnetCidrs: [10.0.0.0/20, 10.0.8.0/24]
             """),
         [
-            (
-                'spec.yaml:8:34: masters.vpc.create.subnetCidrs[1]: subnet 10.0.8.0/24 overlaps '
-                'subnetCidrs[0] 10.0.0.0/20'
-            ),
+            ("spec.yaml:8:34: masters.vpc.create.subnetCidrs[1]: subnet 10.0.8.0/24 overlaps subnetCidrs[0] 10.0.0.0/20"),
         ],
         id="subnets_overlap",
     ),
@@ -391,8 +364,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:9:20: masters.vpc.create.subnetCidrs: 2 subnet CIDRs given but azCount is '
-                '3; give exactly one per Availability Zone'
+                "spec.yaml:9:20: masters.vpc.create.subnetCidrs: 2 subnet CIDRs given but azCount is "
+                "3; give exactly one per Availability Zone"
             ),
         ],
         id="subnet_count_vs_az_count",
@@ -408,8 +381,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:6:16: masters.serviceCidr: service CIDR 10.0.0.0/20 overlaps the VPC CIDR '
-                '10.0.0.0/16 (masters.vpc.create.cidr)'
+                "spec.yaml:6:16: masters.serviceCidr: service CIDR 10.0.0.0/20 overlaps the VPC CIDR "
+                "10.0.0.0/16 (masters.vpc.create.cidr)"
             ),
         ],
         id="service_cidr_overlaps_vpc",
@@ -424,8 +397,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:5:16: masters.serviceCidr: service CIDR 100.64.0.0/16 must be inside a '
-                'private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16'
+                "spec.yaml:5:16: masters.serviceCidr: service CIDR 100.64.0.0/16 must be inside a "
+                "private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
             ),
         ],
         id="service_cidr_public",
@@ -442,8 +415,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:7:18: masters.vpc.existing.subnetIds: EKS needs subnets in at least two '
-                'Availability Zones; give at least 2 subnet IDs, got 1'
+                "spec.yaml:7:18: masters.vpc.existing.subnetIds: EKS needs subnets in at least two "
+                "Availability Zones; give at least 2 subnet IDs, got 1"
             ),
         ],
         id="existing_one_subnet",
@@ -459,10 +432,7 @@ BAD_SPECS = [
                 existing: {subnetIds: [subnet-01234567, subnet-89abcdef]}
             """),
         [
-            (
-                "spec.yaml:6:5: masters.vpc: give exactly one of 'create' (a new VPC) or 'existing' "
-                '(your subnets), not both'
-            ),
+            ("spec.yaml:6:5: masters.vpc: give exactly one of 'create' (a new VPC) or 'existing' (your subnets), not both"),
         ],
         id="vpc_both",
     ),
@@ -489,8 +459,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:5:13: masters.endpoint: at least one of publicAccess or privateAccess must '
-                'be true, or nothing can reach the API server'
+                "spec.yaml:5:13: masters.endpoint: at least one of publicAccess or privateAccess must "
+                "be true, or nothing can reach the API server"
             ),
         ],
         id="endpoint_no_access",
@@ -507,7 +477,7 @@ BAD_SPECS = [
                 publicCidrs: [203.0.113.0/24]
             """),
         [
-            'spec.yaml:8:18: masters.endpoint.publicCidrs: publicCidrs needs publicAccess: true',
+            "spec.yaml:8:18: masters.endpoint.publicCidrs: publicCidrs needs publicAccess: true",
         ],
         id="public_cidrs_without_public_access",
     ),
@@ -534,7 +504,7 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:5:34: masters.secretsEncryption.kmsKeyArn: the KMS key is in eu-west-1 but '
+                "spec.yaml:5:34: masters.secretsEncryption.kmsKeyArn: the KMS key is in eu-west-1 but "
                 "the cluster is in us-east-1; EKS needs a key in the cluster's region"
             ),
         ],
@@ -549,7 +519,7 @@ BAD_SPECS = [
               name: general
             """),
         [
-            'spec.yaml:5:3: workers: expected a list, got a mapping',
+            "spec.yaml:5:3: workers: expected a list, got a mapping",
         ],
         id="workers_not_a_list",
     ),
@@ -579,7 +549,7 @@ BAD_SPECS = [
         [
             (
                 "spec.yaml:6:21: workers[0].instanceTypes[0]: 'm5large' is not an instance type name "
-                '(like m5.large or p5.48xlarge)'
+                "(like m5.large or p5.48xlarge)"
             ),
         ],
         id="instance_type_syntax",
@@ -595,7 +565,7 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:5:11: workers[0].name: node group name must be 1-63 characters, start with '
+                "spec.yaml:5:11: workers[0].name: node group name must be 1-63 characters, start with "
                 "a letter or digit, and contain only letters, digits, '-' and '_'; got "
                 "'general.purpose' ('.' at position 8 is not allowed)"
             ),
@@ -628,7 +598,7 @@ BAD_SPECS = [
                 scaling: {min: 3, desired: 3, max: 2}
             """),
         [
-            'spec.yaml:7:20: workers[0].scaling.min: min (3) is greater than max (2)',
+            "spec.yaml:7:20: workers[0].scaling.min: min (3) is greater than max (2)",
         ],
         id="min_greater_than_max",
     ),
@@ -643,7 +613,7 @@ BAD_SPECS = [
                 scaling: {min: 1, desired: 5, max: 3}
             """),
         [
-            'spec.yaml:7:32: workers[0].scaling.desired: desired (5) must be between min (1) and max (3)',
+            "spec.yaml:7:32: workers[0].scaling.desired: desired (5) must be between min (1) and max (3)",
         ],
         id="desired_outside_range",
     ),
@@ -673,10 +643,7 @@ BAD_SPECS = [
                 customAmiId: ami-0123456789abcdef0
             """),
         [
-            (
-                'spec.yaml:7:18: workers[0].customAmiId: customAmiId needs amiType: CUSTOM (amiType '
-                'is AL2023_x86_64_STANDARD)'
-            ),
+            ("spec.yaml:7:18: workers[0].customAmiId: customAmiId needs amiType: CUSTOM (amiType is AL2023_x86_64_STANDARD)"),
         ],
         id="custom_ami_id_without_custom",
     ),
@@ -691,7 +658,7 @@ BAD_SPECS = [
                 amiType: CUSTOM
             """),
         [
-            'spec.yaml:7:14: workers[0].amiType: amiType CUSTOM needs customAmiId (the AMI to launch)',
+            "spec.yaml:7:14: workers[0].amiType: amiType CUSTOM needs customAmiId (the AMI to launch)",
         ],
         id="custom_without_ami_id",
     ),
@@ -725,8 +692,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:7:14: workers[0].amiType: EKS publishes no Amazon Linux 2 AMIs for '
-                'Kubernetes 1.33; use AL2023_x86_64_STANDARD'
+                "spec.yaml:7:14: workers[0].amiType: EKS publishes no Amazon Linux 2 AMIs for "
+                "Kubernetes 1.33; use AL2023_x86_64_STANDARD"
             ),
         ],
         id="al2_on_1_33",
@@ -758,10 +725,7 @@ BAD_SPECS = [
                   - {key: dedicated, value: cpu, effect: NO_SCHEDULE}
             """),
         [
-            (
-                'spec.yaml:9:9: workers[0].taints[1]: duplicate taint dedicated:NO_SCHEDULE (also at '
-                'taints[0])'
-            ),
+            ("spec.yaml:9:9: workers[0].taints[1]: duplicate taint dedicated:NO_SCHEDULE (also at taints[0])"),
         ],
         id="duplicate_taints",
     ),
@@ -776,10 +740,7 @@ BAD_SPECS = [
                 taints: [{key: dedicated, effect: NoSchedule}]
             """),
         [
-            (
-                "spec.yaml:7:39: workers[0].taints[0].effect: unknown taint effect 'NoSchedule'; did "
-                "you mean 'NO_SCHEDULE'?"
-            ),
+            ("spec.yaml:7:39: workers[0].taints[0].effect: unknown taint effect 'NoSchedule'; did you mean 'NO_SCHEDULE'?"),
         ],
         id="taint_effect_case",
     ),
@@ -800,21 +761,18 @@ BAD_SPECS = [
         [
             (
                 "spec.yaml:8:7: workers[0].labels: label key 'node.kubernetes.io/role': the "
-                'kubernetes.io and k8s.io namespaces are reserved by EKS'
+                "kubernetes.io and k8s.io namespaces are reserved by EKS"
             ),
             (
                 "spec.yaml:9:7: workers[0].labels: label key '-team' is not a valid Kubernetes key: "
                 "the name part must be 1-63 characters of letters, digits, '-', '_' or '.', starting "
-                'and ending with a letter or digit'
+                "and ending with a letter or digit"
             ),
-            (
-                'spec.yaml:10:12: workers[0].labels.gpu: expected a string, got the boolean true; '
-                'quote it: "true"'
-            ),
+            ('spec.yaml:10:12: workers[0].labels.gpu: expected a string, got the boolean true; quote it: "true"'),
             (
                 "spec.yaml:11:11: workers[0].labels.ok: label value 'no spaces' is not a valid "
                 "Kubernetes label value: at most 63 characters of letters, digits, '-', '_' or '.', "
-                'starting and ending with a letter or digit'
+                "starting and ending with a letter or digit"
             ),
         ],
         id="bad_label_keys",
@@ -831,8 +789,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:7:16: workers[0].subnetIds: subnetIds need an existing VPC; with '
-                'masters.vpc.create the node groups use the new subnets'
+                "spec.yaml:7:16: workers[0].subnetIds: subnetIds need an existing VPC; with "
+                "masters.vpc.create the node groups use the new subnets"
             ),
         ],
         id="nodegroup_subnets_with_new_vpc",
@@ -846,7 +804,7 @@ BAD_SPECS = [
               - {arn: "arn:aws:iam::111122223333:user/bob", kind: role}
             """),
         [
-            'spec.yaml:5:11: iamMappings[0].arn: kind is role but the ARN names an IAM user',
+            "spec.yaml:5:11: iamMappings[0].arn: kind is role but the ARN names an IAM user",
         ],
         id="iam_kind_mismatch",
     ),
@@ -861,8 +819,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:6:68: iamMappings[0].via: authenticationMode API ignores aws-auth; use '
-                'via: access-entry, or authenticationMode API_AND_CONFIG_MAP'
+                "spec.yaml:6:68: iamMappings[0].via: authenticationMode API ignores aws-auth; use "
+                "via: access-entry, or authenticationMode API_AND_CONFIG_MAP"
             ),
         ],
         id="aws_auth_in_api_mode",
@@ -887,7 +845,7 @@ BAD_SPECS = [
             cni: {warmIpTarget: -1, prefixDelegation: "true"}
             """),
         [
-            'spec.yaml:4:21: cni.warmIpTarget: must be at least 0, got the number -1',
+            "spec.yaml:4:21: cni.warmIpTarget: must be at least 0, got the number -1",
             "spec.yaml:4:43: cni.prefixDelegation: expected true or false, got the text 'true'",
         ],
         id="cni_negative",
@@ -907,10 +865,7 @@ BAD_SPECS = [
             """),
         [
             "spec.yaml:7:5: metadata.tags: tag key 'aws:owner': the 'aws:' prefix is reserved by AWS",
-            (
-                "spec.yaml:8:5: metadata.tags: tag key 'eks-assist:plan': the 'eks-assist:' prefix is "
-                'reserved for eks-assist'
-            ),
+            ("spec.yaml:8:5: metadata.tags: tag key 'eks-assist:plan': the 'eks-assist:' prefix is reserved for eks-assist"),
             'spec.yaml:9:11: metadata.tags.cost: expected a string, got the number 12; quote it: "12"',
             (
                 "spec.yaml:10:5: metadata.tags: tag key 'a|b' may only contain letters, digits, "
@@ -965,19 +920,19 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:4:9: metadata.name: cluster name must be 1-100 characters, start with a '
+                "spec.yaml:4:9: metadata.name: cluster name must be 1-100 characters, start with a "
                 "letter or digit, and contain only letters, digits, '-' and '_'; got 'demo!' ('!' at "
-                'position 5 is not allowed)'
+                "position 5 is not allowed)"
             ),
             (
-                'spec.yaml:7:12: masters.version: Kubernetes version must be a quoted string: YAML '
+                "spec.yaml:7:12: masters.version: Kubernetes version must be a quoted string: YAML "
                 'reads 1.30 as the number 1.3; write "1.30"'
             ),
             (
-                'spec.yaml:9:42: masters.vpc.create.azCount: EKS needs subnets in at least two '
-                'Availability Zones; azCount must be at least 2, got 1'
+                "spec.yaml:9:42: masters.vpc.create.azCount: EKS needs subnets in at least two "
+                "Availability Zones; azCount must be at least 2, got 1"
             ),
-            'spec.yaml:13:32: workers[0].scaling.desired: desired (1) must be between min (2) and max (3)',
+            "spec.yaml:13:32: workers[0].scaling.desired: desired (1) must be between min (2) and max (3)",
             "spec.yaml:14:5: workers[1]: missing required field 'instanceTypes'",
             "spec.yaml:15:5: workers[1]: unknown field 'instanceType'; did you mean 'instanceTypes'?",
         ],
@@ -998,7 +953,7 @@ BAD_SPECS = [
         [
             (
                 "spec.yaml:9:11: masters.vpc.existing.subnetIds[1]: 'sg-0123456789abcdef0' is not a "
-                'subnet ID (like subnet-0123456789abcdef0)'
+                "subnet ID (like subnet-0123456789abcdef0)"
             ),
         ],
         id="existing_ids_bad",
@@ -1015,8 +970,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:5:10: iamMappings[0].arn: aws-auth role ARNs cannot include a path '
-                '(/teams/); drop the path or use via: access-entry'
+                "spec.yaml:5:10: iamMappings[0].arn: aws-auth role ARNs cannot include a path "
+                "(/teams/); drop the path or use via: access-entry"
             ),
         ],
         id="aws_auth_role_path",
@@ -1033,10 +988,7 @@ BAD_SPECS = [
                   - {policy: AmazonEKSEditPolicy, scope: namespace}
             """),
         [
-            (
-                'spec.yaml:8:9: iamMappings[0].accessPolicies[0].namespaces: scope namespace needs a '
-                'list of namespaces'
-            ),
+            ("spec.yaml:8:9: iamMappings[0].accessPolicies[0].namespaces: scope namespace needs a list of namespaces"),
         ],
         id="access_policy_namespace_scope",
     ),
@@ -1053,7 +1005,7 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:8:28: cni.customNetworking.eniConfigs[0].availabilityZone: eu-west-1a is '
+                "spec.yaml:8:28: cni.customNetworking.eniConfigs[0].availabilityZone: eu-west-1a is "
                 "not in the cluster's region us-east-1"
             ),
         ],
@@ -1070,8 +1022,8 @@ BAD_SPECS = [
             """),
         [
             (
-                'spec.yaml:6:20: masters.vpc.create.cidr: a /27 VPC cannot be split into 3 subnets of '
-                'at least /28; use a larger CIDR or list subnetCidrs'
+                "spec.yaml:6:20: masters.vpc.create.cidr: a /27 VPC cannot be split into 3 subnets of "
+                "at least /28; use a larger CIDR or list subnetCidrs"
             ),
         ],
         id="vpc_too_small_for_azs",
@@ -1287,7 +1239,8 @@ def test_canonical_is_json_sorted_and_filled() -> None:
 
 def test_canonical_ignores_layout_and_explicit_defaults() -> None:
     terse = loads_spec((EXAMPLES / "minimal.yaml").read_text()).spec
-    verbose = loads_spec(_y("""\
+    verbose = loads_spec(
+        _y("""\
         # same cluster, written out longhand and in another order
         kind: Cluster
         apiVersion: eks-assist/v1
@@ -1305,7 +1258,8 @@ def test_canonical_ignores_layout_and_explicit_defaults() -> None:
           version: "1.33"
           vpc: {create: {azCount: 2, cidr: 10.0.0.0/16}}
           endpoint: {publicAccess: true, publicCidrs: [0.0.0.0/0]}
-        """)).spec
+        """)
+    ).spec
     assert terse.canonical() == verbose.canonical()
     assert terse.digest() == verbose.digest()
     assert terse.digest() == load_spec(EXAMPLES / "minimal.yaml").spec.digest()
@@ -1338,14 +1292,29 @@ def test_json_schema_uses_yaml_names() -> None:
     schema = spec_json_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert set(schema["properties"]) == {
-        "apiVersion", "kind", "metadata", "masters", "workers", "cni", "iamMappings", "kubeconfig"
+        "apiVersion",
+        "kind",
+        "metadata",
+        "masters",
+        "workers",
+        "cni",
+        "iamMappings",
+        "kubeconfig",
     }
     assert set(schema["required"]) == {"apiVersion", "kind", "metadata"}
     assert schema["additionalProperties"] is False
     defs = schema["$defs"]
     assert set(defs["NodeGroup"]["properties"]) == {
-        "name", "instanceTypes", "amiType", "customAmiId", "capacityType", "scaling", "diskSize",
-        "labels", "taints", "subnetIds",
+        "name",
+        "instanceTypes",
+        "amiType",
+        "customAmiId",
+        "capacityType",
+        "scaling",
+        "diskSize",
+        "labels",
+        "taints",
+        "subnetIds",
     }
     assert set(defs["Scaling"]["properties"]) == {"min", "desired", "max"}
     assert "AL2023_x86_64_STANDARD" in defs["NodeGroup"]["properties"]["amiType"]["enum"]

@@ -40,13 +40,22 @@ def test_unknown_propagates() -> None:
 def test_undefined_variable_message_with_hint() -> None:
     with pytest.raises(TemplateError) as exc:
         render("{{ spec.metadata.nmae }}", CTX)
-    assert exc.value.message == "undefined template variable 'spec.metadata.nmae' (no 'nmae' in spec.metadata; did you mean 'name'?)"
+    assert (
+        exc.value.message == "undefined template variable 'spec.metadata.nmae' (no 'nmae' in spec.metadata; did you mean 'name'?)"
+    )
 
 
 @pytest.mark.parametrize(
     "expr",
-    ["{{ ''.__class__ }}", "{{ spec.__class__.__mro__ }}", "{{ spec.metadata.name() }}", "{{ spec['metadata'] }}",
-     "{{ 1 + 1 }}", "{{ spec.metadata.name | upper }}", "{{ __import__('os') }}"],
+    [
+        "{{ ''.__class__ }}",
+        "{{ spec.__class__.__mro__ }}",
+        "{{ spec.metadata.name() }}",
+        "{{ spec['metadata'] }}",
+        "{{ 1 + 1 }}",
+        "{{ spec.metadata.name | upper }}",
+        "{{ __import__('os') }}",
+    ],
 )
 def test_no_python_object_access(expr: str) -> None:
     with pytest.raises(TemplateError) as exc:

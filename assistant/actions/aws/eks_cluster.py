@@ -50,8 +50,17 @@ class EksCluster(Action):
     name = "eks.cluster"
     summary = "EKS control plane: create, update version/logging/endpoint access, wait until ACTIVE, delete"
     Args = EksClusterArgs
-    permissions = ("eks:DescribeCluster", "eks:CreateCluster", "eks:UpdateClusterConfig", "eks:UpdateClusterVersion",
-                   "eks:TagResource", "eks:DeleteCluster", "eks:ListNodegroups", "eks:DeleteNodegroup", "iam:PassRole")
+    permissions = (
+        "eks:DescribeCluster",
+        "eks:CreateCluster",
+        "eks:UpdateClusterConfig",
+        "eks:UpdateClusterVersion",
+        "eks:TagResource",
+        "eks:DeleteCluster",
+        "eks:ListNodegroups",
+        "eks:DeleteNodegroup",
+        "iam:PassRole",
+    )
     typical_seconds = 600.0
 
     # -- read ------------------------------------------------------------------------
@@ -64,7 +73,10 @@ class EksCluster(Action):
             raise
         vpc = c.get("resourcesVpcConfig", {})
         logging = sorted(
-            t for entry in (c.get("logging") or {}).get("clusterLogging", []) if entry.get("enabled") for t in entry.get("types", [])
+            t
+            for entry in (c.get("logging") or {}).get("clusterLogging", [])
+            if entry.get("enabled")
+            for t in entry.get("types", [])
         )
         enc = c.get("encryptionConfig") or []
         kms = enc[0].get("provider", {}).get("keyArn") if enc else None
@@ -138,14 +150,21 @@ class EksCluster(Action):
         if current is None:
             arn = f"arn:aws:eks:{ctx.region}:{ctx.account}:cluster/{args.name}"
             outputs = {
-                "name": args.name, "arn": arn, "version": args.version,
-                **{k: ctx.unknown(k) for k in ("endpoint", "certificateAuthority", "clusterSecurityGroupId", "vpcId", "serviceCidr")},
+                "name": args.name,
+                "arn": arn,
+                "version": args.version,
+                **{
+                    k: ctx.unknown(k)
+                    for k in ("endpoint", "certificateAuthority", "clusterSecurityGroupId", "vpcId", "serviceCidr")
+                },
                 "subnetIds": desired["subnetIds"],
             }
             return Planned(Op.CREATE, resource, after=desired, reason="not found", outputs=outputs)
         outputs = self.outputs_of(current)
         if not owntags.is_ours(current["tags"], args.name):
-            return Planned(Op.NOOP, resource, notes=["exists and was not created by eks-assist: used as is, not modified"], outputs=outputs)
+            return Planned(
+                Op.NOOP, resource, notes=["exists and was not created by eks-assist: used as is, not modified"], outputs=outputs
+            )
         before = {k: current[k] for k in desired}
         after = dict(desired)
         # Fields the user left to EKS's defaults are compared against what EKS chose.
@@ -162,15 +181,23 @@ class EksCluster(Action):
         self._check_allowed(args, current)
         replace = [k for k in diff if k in REPLACE_FIELDS]
         if replace:
-            return Planned(Op.REPLACE, resource, before=before, after=after,
-                           reason=f"{', '.join(replace)} cannot change on an existing cluster", outputs=outputs)
+            return Planned(
+                Op.REPLACE,
+                resource,
+                before=before,
+                after=after,
+                reason=f"{', '.join(replace)} cannot change on an existing cluster",
+                outputs=outputs,
+            )
         return Planned(Op.UPDATE, resource, before=before, after=after, reason=f"{', '.join(diff)} differ", outputs=outputs)
 
     def _check_allowed(self, args: EksClusterArgs, current: dict[str, Any]) -> None:
         if args.version and current["version"] and args.version != current["version"]:
             have, want = _minor(current["version"]), _minor(args.version)
             if want < have:
-                raise InputError(f"masters.version: EKS cannot downgrade cluster {args.name} from {current['version']} to {args.version}")
+                raise InputError(
+                    f"masters.version: EKS cannot downgrade cluster {args.name} from {current['version']} to {args.version}"
+                )
             if want[0] != have[0] or want[1] - have[1] > 1:
                 raise InputError(
                     f"masters.version: EKS upgrades one minor version at a time: {current['version']} -> "
@@ -195,7 +222,9 @@ class EksCluster(Action):
         if names:
             notes.append(f"node groups still in the cluster (deleted first): {', '.join(sorted(names))}")
         if foreign:
-            notes.append(f"node groups not created by eks-assist block deletion: {', '.join(sorted(foreign))}; delete them yourself first")
+            notes.append(
+                f"node groups not created by eks-assist block deletion: {', '.join(sorted(foreign))}; delete them yourself first"
+            )
         return notes
 
     # -- apply -----------------------------------------------------------------------
@@ -224,11 +253,15 @@ class EksCluster(Action):
             )
             self._wait_active(args, ctx, "updating endpoint access")
         if after["logging"] != current["logging"]:
-            eks.update_cluster_config(name=args.name, logging=self._logging(args, current["logging"]), clientRequestToken=ctx.client_token("logging"))
+            eks.update_cluster_config(
+                name=args.name, logging=self._logging(args, current["logging"]), clientRequestToken=ctx.client_token("logging")
+            )
             self._wait_active(args, ctx, "updating logging")
         if after["authenticationMode"] != current["authenticationMode"]:
             eks.update_cluster_config(
-                name=args.name, accessConfig={"authenticationMode": args.authentication_mode}, clientRequestToken=ctx.client_token("auth")
+                name=args.name,
+                accessConfig={"authenticationMode": args.authentication_mode},
+                clientRequestToken=ctx.client_token("auth"),
             )
             self._wait_active(args, ctx, "updating authentication mode")
         missing_tags = {k: v for k, v in self._desired_tags(args).items() if current["tags"].get(k) != v}
@@ -285,12 +318,18 @@ class EksCluster(Action):
         for n in names:
             ng = eks.describe_nodegroup(clusterName=args.name, nodegroupName=n)["nodegroup"]
             if not owntags.is_ours(ng.get("tags"), args.name):
-                raise InputError(f"cluster {args.name} still has node group {n}, which eks-assist did not create; delete it first")
+                raise InputError(
+                    f"cluster {args.name} still has node group {n}, which eks-assist did not create; delete it first"
+                )
             if ng.get("status") != "DELETING":
                 eks.delete_nodegroup(clusterName=args.name, nodegroupName=n)
         for n in names:
-            self._wait_gone(lambda n=n: eks.describe_nodegroup(clusterName=args.name, nodegroupName=n)["nodegroup"]["status"],
-                            ctx, f"node group {n}", 180.0)
+            self._wait_gone(
+                lambda n=n: eks.describe_nodegroup(clusterName=args.name, nodegroupName=n)["nodegroup"]["status"],
+                ctx,
+                f"node group {n}",
+                180.0,
+            )
         current = self.read(args, ctx)
         if current is None or current["status"] == "DELETING":
             return
@@ -336,7 +375,11 @@ class EksCluster(Action):
             current = self.read(args, ctx)
             if current is None or not owntags.is_ours(current["tags"], args.name):
                 return {}
-            self._wait_gone(lambda: ctx.client("eks").describe_cluster(name=args.name)["cluster"]["status"],
-                            ctx, f"cluster {args.name} deleting", 300.0)
+            self._wait_gone(
+                lambda: ctx.client("eks").describe_cluster(name=args.name)["cluster"]["status"],
+                ctx,
+                f"cluster {args.name} deleting",
+                300.0,
+            )
             return {}
         return self.outputs_of(self._wait_active(args, ctx))

@@ -72,8 +72,15 @@ class EksNodegroup(Action):
     name = "eks.nodegroup"
     summary = "EKS managed node group: create, update scaling/labels/taints, wait until ACTIVE, delete"
     Args = EksNodegroupArgs
-    permissions = ("eks:DescribeNodegroup", "eks:CreateNodegroup", "eks:UpdateNodegroupConfig", "eks:DeleteNodegroup",
-                   "eks:TagResource", "eks:DescribeCluster", "iam:PassRole")
+    permissions = (
+        "eks:DescribeNodegroup",
+        "eks:CreateNodegroup",
+        "eks:UpdateNodegroupConfig",
+        "eks:DeleteNodegroup",
+        "eks:TagResource",
+        "eks:DescribeCluster",
+        "iam:PassRole",
+    )
     typical_seconds = 180.0
 
     def read(self, args: EksNodegroupArgs, ctx: ActionContext) -> dict[str, Any] | None:
@@ -139,14 +146,23 @@ class EksNodegroup(Action):
                 return Planned(Op.NOOP, resource, reason="already absent")
             if not owntags.is_ours(current["tags"], args.cluster):
                 return Planned(Op.NOOP, resource, notes=["exists but was not created by eks-assist; left alone"])
-            return Planned(Op.DELETE, resource, before={"instanceTypes": current["instanceTypes"], "scaling": current["scaling"]}, reason="teardown")
+            return Planned(
+                Op.DELETE,
+                resource,
+                before={"instanceTypes": current["instanceTypes"], "scaling": current["scaling"]},
+                reason="teardown",
+            )
         desired = self._desired(args, ctx)
         arn_unknown = ctx.unknown("arn")
         if current is None:
-            return Planned(Op.CREATE, resource, after=desired, reason="not found", outputs={"name": args.name, "arn": arn_unknown})
+            return Planned(
+                Op.CREATE, resource, after=desired, reason="not found", outputs={"name": args.name, "arn": arn_unknown}
+            )
         outputs = {"name": args.name, "arn": current["arn"]}
         if not owntags.is_ours(current["tags"], args.cluster):
-            return Planned(Op.NOOP, resource, notes=["exists and was not created by eks-assist: used as is, not modified"], outputs=outputs)
+            return Planned(
+                Op.NOOP, resource, notes=["exists and was not created by eks-assist: used as is, not modified"], outputs=outputs
+            )
         before = {k: current[k] for k in desired}
         after = dict(desired)
         after["tags"] = {**current["tags"], **desired["tags"]}
@@ -157,11 +173,19 @@ class EksNodegroup(Action):
             return Planned(Op.NOOP, resource, outputs=outputs)
         replace = [k for k in diff if k in REPLACE_FIELDS]
         if replace:
-            return Planned(Op.REPLACE, resource, before=before, after=after,
-                           reason=f"{', '.join(replace)} cannot change on an existing node group", outputs=outputs)
+            return Planned(
+                Op.REPLACE,
+                resource,
+                before=before,
+                after=after,
+                reason=f"{', '.join(replace)} cannot change on an existing node group",
+                outputs=outputs,
+            )
         return Planned(Op.UPDATE, resource, before=before, after=after, reason=f"{', '.join(diff)} differ", outputs=outputs)
 
-    def apply(self, args: EksNodegroupArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext) -> dict[str, Any]:
+    def apply(
+        self, args: EksNodegroupArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext
+    ) -> dict[str, Any]:
         eks = ctx.client("eks")
         if planned.op is Op.DELETE:
             try:
@@ -185,7 +209,11 @@ class EksNodegroup(Action):
                 "clientRequestToken": ctx.client_token(),
             }
             if args.scaling:
-                req["scalingConfig"] = {"minSize": args.scaling.min, "desiredSize": args.scaling.desired, "maxSize": args.scaling.max}
+                req["scalingConfig"] = {
+                    "minSize": args.scaling.min,
+                    "desiredSize": args.scaling.desired,
+                    "maxSize": args.scaling.max,
+                }
             if args.taints:
                 req["taints"] = [t.model_dump(exclude_none=True) for t in args.taints]
             if args.launch_template:
@@ -203,7 +231,11 @@ class EksNodegroup(Action):
         assert current is not None
         update: dict[str, Any] = {}
         if after["scaling"] != current["scaling"] and args.scaling:
-            update["scalingConfig"] = {"minSize": args.scaling.min, "desiredSize": args.scaling.desired, "maxSize": args.scaling.max}
+            update["scalingConfig"] = {
+                "minSize": args.scaling.min,
+                "desiredSize": args.scaling.desired,
+                "maxSize": args.scaling.max,
+            }
         if after["labels"] != current["labels"]:
             update["labels"] = {
                 "addOrUpdateLabels": {k: v for k, v in args.labels.items() if current["labels"].get(k) != v},
@@ -218,7 +250,9 @@ class EksNodegroup(Action):
                 "removeTaints": [have[k] for k in sorted(set(have) - set(want))],
             }
         if update:
-            eks.update_nodegroup_config(clusterName=args.cluster, nodegroupName=args.name, clientRequestToken=ctx.client_token("config"), **update)
+            eks.update_nodegroup_config(
+                clusterName=args.cluster, nodegroupName=args.name, clientRequestToken=ctx.client_token("config"), **update
+            )
         missing_tags = {k: v for k, v in self._desired_tags(args).items() if current["tags"].get(k) != v}
         if missing_tags:
             eks.tag_resource(resourceArn=current["arn"], tags=missing_tags)

@@ -59,9 +59,17 @@ class IamRole(Action):
     summary = "IAM role assumed by an AWS service, with attached managed policies"
     Args = IamRoleArgs
     permissions = (
-        "iam:GetRole", "iam:CreateRole", "iam:DeleteRole", "iam:TagRole", "iam:AttachRolePolicy",
-        "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
-        "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole", "iam:RemoveRoleFromInstanceProfile",
+        "iam:GetRole",
+        "iam:CreateRole",
+        "iam:DeleteRole",
+        "iam:TagRole",
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:DeleteRolePolicy",
+        "iam:ListInstanceProfilesForRole",
+        "iam:RemoveRoleFromInstanceProfile",
     )
 
     def read(self, args: IamRoleArgs, ctx: ActionContext) -> dict[str, Any] | None:

@@ -32,8 +32,13 @@ class InternetGateway(Action):
     name = "ec2.internet_gateway"
     summary = "internet gateway attached to the cluster VPC"
     Args = InternetGatewayArgs
-    permissions = ("ec2:DescribeInternetGateways", "ec2:CreateInternetGateway", "ec2:AttachInternetGateway",
-                   "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway")
+    permissions = (
+        "ec2:DescribeInternetGateways",
+        "ec2:CreateInternetGateway",
+        "ec2:AttachInternetGateway",
+        "ec2:DetachInternetGateway",
+        "ec2:DeleteInternetGateway",
+    )
 
     def read(self, args: InternetGatewayArgs, ctx: ActionContext) -> dict[str, Any] | None:
         igws = ctx.client("ec2").describe_internet_gateways(Filters=owned_filters(args.cluster, RESOURCE))["InternetGateways"]
@@ -51,7 +56,12 @@ class InternetGateway(Action):
         if args.state == "absent":
             if current is None:
                 return Planned(Op.NOOP, resource, reason="already absent")
-            return Planned(Op.DELETE, f"internet gateway {current['id']}", before={"id": current["id"], "attachedTo": current["attachedTo"]}, reason="teardown")
+            return Planned(
+                Op.DELETE,
+                f"internet gateway {current['id']}",
+                before={"id": current["id"], "attachedTo": current["attachedTo"]},
+                reason="teardown",
+            )
         after = {"attachedTo": [args.vpc_id]}
         if current is None:
             return Planned(Op.CREATE, resource, after=after, reason="not found", outputs={"id": ctx.unknown("id")})
@@ -59,9 +69,13 @@ class InternetGateway(Action):
         outputs = {"id": current["id"]}
         if before == after:
             return Planned(Op.NOOP, f"internet gateway {current['id']}", outputs=outputs)
-        return Planned(Op.UPDATE, f"internet gateway {current['id']}", before=before, after=after, reason="not attached", outputs=outputs)
+        return Planned(
+            Op.UPDATE, f"internet gateway {current['id']}", before=before, after=after, reason="not attached", outputs=outputs
+        )
 
-    def apply(self, args: InternetGatewayArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext) -> dict[str, Any]:
+    def apply(
+        self, args: InternetGatewayArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext
+    ) -> dict[str, Any]:
         ec2 = ctx.client("ec2")
         if planned.op is Op.DELETE:
             assert current is not None
@@ -70,7 +84,9 @@ class InternetGateway(Action):
             retry_dependency(lambda: ec2.delete_internet_gateway(InternetGatewayId=current["id"]), "igw")
             return {}
         if current is None:
-            igw = ec2.create_internet_gateway(TagSpecifications=tag_spec("internet-gateway", name_tags(args.cluster, RESOURCE, args.tags)))
+            igw = ec2.create_internet_gateway(
+                TagSpecifications=tag_spec("internet-gateway", name_tags(args.cluster, RESOURCE, args.tags))
+            )
             current = {"id": igw["InternetGateway"]["InternetGatewayId"], "attachedTo": []}
         if args.vpc_id not in current["attachedTo"]:
             ec2.attach_internet_gateway(InternetGatewayId=current["id"], VpcId=args.vpc_id)

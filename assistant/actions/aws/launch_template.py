@@ -48,8 +48,13 @@ class LaunchTemplate(Action):
     name = "ec2.launch_template"
     summary = "EC2 launch template for a custom-AMI node group (AL2023 nodeadm user data)"
     Args = LaunchTemplateArgs
-    permissions = ("ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:CreateLaunchTemplate",
-                   "ec2:CreateLaunchTemplateVersion", "ec2:DeleteLaunchTemplate")
+    permissions = (
+        "ec2:DescribeLaunchTemplates",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:CreateLaunchTemplate",
+        "ec2:CreateLaunchTemplateVersion",
+        "ec2:DeleteLaunchTemplate",
+    )
 
     def read(self, args: LaunchTemplateArgs, ctx: ActionContext) -> dict[str, Any] | None:
         ec2 = ctx.client("ec2")
@@ -62,7 +67,9 @@ class LaunchTemplate(Action):
         if not lts:
             return None
         lt = lts[0]
-        ver = ec2.describe_launch_template_versions(LaunchTemplateId=lt["LaunchTemplateId"], Versions=["$Latest"])["LaunchTemplateVersions"][0]
+        ver = ec2.describe_launch_template_versions(LaunchTemplateId=lt["LaunchTemplateId"], Versions=["$Latest"])[
+            "LaunchTemplateVersions"
+        ][0]
         data = ver.get("LaunchTemplateData", {})
         disks = data.get("BlockDeviceMappings") or [{}]
         return {
@@ -82,7 +89,9 @@ class LaunchTemplate(Action):
         # The node must know the cluster it joins; the step runs after the cluster is ACTIVE.
         c = ctx.client("eks").describe_cluster(name=args.cluster)["cluster"]
         ud = nodeadm_user_data(
-            args.cluster, c.get("endpoint", ""), (c.get("certificateAuthority") or {}).get("data", ""),
+            args.cluster,
+            c.get("endpoint", ""),
+            (c.get("certificateAuthority") or {}).get("data", ""),
             (c.get("kubernetesNetworkConfig") or {}).get("serviceIpv4Cidr", "10.100.0.0/16"),
         )
         data["UserData"] = base64.b64encode(ud.encode()).decode()
@@ -98,19 +107,34 @@ class LaunchTemplate(Action):
             return Planned(Op.DELETE, resource, before={"id": current["id"], "imageId": current["imageId"]}, reason="teardown")
         after = {"imageId": args.image_id, "diskSize": args.disk_size}
         if current is None:
-            return Planned(Op.CREATE, resource, after=after, reason="not found",
-                           outputs={"id": ctx.unknown("id"), "version": ctx.unknown("version")},
-                           notes=["custom AMI must be AL2023-based: nodes join with nodeadm user data"])
+            return Planned(
+                Op.CREATE,
+                resource,
+                after=after,
+                reason="not found",
+                outputs={"id": ctx.unknown("id"), "version": ctx.unknown("version")},
+                notes=["custom AMI must be AL2023-based: nodes join with nodeadm user data"],
+            )
         outputs = {"id": current["id"], "version": current["version"]}
         before = {"imageId": current["imageId"], "diskSize": current["diskSize"]}
         if not owntags.is_ours(current["tags"], args.cluster):
-            return Planned(Op.NOOP, resource, notes=["exists and was not created by eks-assist: used as is, not modified"], outputs=outputs)
+            return Planned(
+                Op.NOOP, resource, notes=["exists and was not created by eks-assist: used as is, not modified"], outputs=outputs
+            )
         if before == after:
             return Planned(Op.NOOP, resource, outputs=outputs)
-        return Planned(Op.REPLACE, resource, before=before, after=after,
-                       reason="a new template version would need a node group rollout, which is not automated", outputs=outputs)
+        return Planned(
+            Op.REPLACE,
+            resource,
+            before=before,
+            after=after,
+            reason="a new template version would need a node group rollout, which is not automated",
+            outputs=outputs,
+        )
 
-    def apply(self, args: LaunchTemplateArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext) -> dict[str, Any]:
+    def apply(
+        self, args: LaunchTemplateArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext
+    ) -> dict[str, Any]:
         ec2 = ctx.client("ec2")
         if planned.op is Op.DELETE:
             assert current is not None
@@ -119,8 +143,10 @@ class LaunchTemplate(Action):
         tags = {**args.tags, "Name": args.name, **owntags.ownership(args.cluster, f"launch-template/{args.name}")}
         try:
             lt = ec2.create_launch_template(
-                LaunchTemplateName=args.name, LaunchTemplateData=self._data(args, ctx),
-                TagSpecifications=tag_spec("launch-template", tags), ClientToken=ctx.client_token(),
+                LaunchTemplateName=args.name,
+                LaunchTemplateData=self._data(args, ctx),
+                TagSpecifications=tag_spec("launch-template", tags),
+                ClientToken=ctx.client_token(),
             )["LaunchTemplate"]
         except Exception as exc:
             if error_code(exc) != "InvalidLaunchTemplateName.AlreadyExistsException":

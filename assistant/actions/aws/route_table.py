@@ -34,8 +34,14 @@ class RouteTable(Action):
     name = "ec2.route_table"
     summary = "route table: 0.0.0.0/0 to the internet gateway, associated with the subnets"
     Args = RouteTableArgs
-    permissions = ("ec2:DescribeRouteTables", "ec2:CreateRouteTable", "ec2:CreateRoute", "ec2:AssociateRouteTable",
-                   "ec2:DisassociateRouteTable", "ec2:DeleteRouteTable")
+    permissions = (
+        "ec2:DescribeRouteTables",
+        "ec2:CreateRouteTable",
+        "ec2:CreateRoute",
+        "ec2:AssociateRouteTable",
+        "ec2:DisassociateRouteTable",
+        "ec2:DeleteRouteTable",
+    )
 
     def read(self, args: RouteTableArgs, ctx: ActionContext) -> dict[str, Any] | None:
         rts = ctx.client("ec2").describe_route_tables(Filters=owned_filters(args.cluster, RESOURCE))["RouteTables"]
@@ -51,7 +57,12 @@ class RouteTable(Action):
         if args.state == "absent":
             if current is None:
                 return Planned(Op.NOOP, resource, reason="already absent")
-            return Planned(Op.DELETE, f"route table {current['id']}", before={"id": current["id"], "subnets": sorted(current["associations"])}, reason="teardown")
+            return Planned(
+                Op.DELETE,
+                f"route table {current['id']}",
+                before={"id": current["id"], "subnets": sorted(current["associations"])},
+                reason="teardown",
+            )
         subnets = sorted(args.subnet_ids) if isinstance(args.subnet_ids, list) else args.subnet_ids
         after = {"defaultRoute": args.gateway_id, "subnets": subnets}
         if current is None:
@@ -60,7 +71,14 @@ class RouteTable(Action):
         outputs = {"id": current["id"]}
         if before == after:
             return Planned(Op.NOOP, f"route table {current['id']}", outputs=outputs)
-        return Planned(Op.UPDATE, f"route table {current['id']}", before=before, after=after, reason="routes or associations differ", outputs=outputs)
+        return Planned(
+            Op.UPDATE,
+            f"route table {current['id']}",
+            before=before,
+            after=after,
+            reason="routes or associations differ",
+            outputs=outputs,
+        )
 
     def apply(self, args: RouteTableArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext) -> dict[str, Any]:
         ec2 = ctx.client("ec2")
@@ -71,7 +89,9 @@ class RouteTable(Action):
             retry_dependency(lambda: ec2.delete_route_table(RouteTableId=current["id"]), "route table")
             return {}
         if current is None:
-            rt = ec2.create_route_table(VpcId=args.vpc_id, TagSpecifications=tag_spec("route-table", name_tags(args.cluster, RESOURCE, args.tags)))
+            rt = ec2.create_route_table(
+                VpcId=args.vpc_id, TagSpecifications=tag_spec("route-table", name_tags(args.cluster, RESOURCE, args.tags))
+            )
             current = {"id": rt["RouteTable"]["RouteTableId"], "defaultRoute": None, "associations": {}}
         if current["defaultRoute"] != args.gateway_id:
             if current["defaultRoute"] is None:

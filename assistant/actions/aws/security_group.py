@@ -33,7 +33,12 @@ class SecurityGroup(Action):
     name = "ec2.security_group"
     summary = "control-plane security group (members may talk to each other)"
     Args = SecurityGroupArgs
-    permissions = ("ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup")
+    permissions = (
+        "ec2:DescribeSecurityGroups",
+        "ec2:CreateSecurityGroup",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:DeleteSecurityGroup",
+    )
 
     def read(self, args: SecurityGroupArgs, ctx: ActionContext) -> dict[str, Any] | None:
         sgs = ctx.client("ec2").describe_security_groups(Filters=owned_filters(args.cluster, RESOURCE))["SecurityGroups"]
@@ -55,16 +60,34 @@ class SecurityGroup(Action):
             return Planned(Op.DELETE, f"security group {current['id']}", before={"id": current["id"]}, reason="teardown")
         after = {"vpcId": args.vpc_id, "selfIngress": True}
         if current is None:
-            return Planned(Op.CREATE, resource, after=after, reason="not found", outputs={"id": ctx.unknown("id"), "ids": ctx.unknown("ids")})
+            return Planned(
+                Op.CREATE, resource, after=after, reason="not found", outputs={"id": ctx.unknown("id"), "ids": ctx.unknown("ids")}
+            )
         before = {"vpcId": current["vpcId"], "selfIngress": current["selfIngress"]}
         outputs = {"id": current["id"], "ids": [current["id"]]}
         if before == after:
             return Planned(Op.NOOP, f"security group {current['id']}", outputs=outputs)
         if before["vpcId"] != after["vpcId"]:
-            return Planned(Op.REPLACE, f"security group {current['id']}", before=before, after=after, reason="vpc cannot change", outputs=outputs)
-        return Planned(Op.UPDATE, f"security group {current['id']}", before=before, after=after, reason="ingress rule missing", outputs=outputs)
+            return Planned(
+                Op.REPLACE,
+                f"security group {current['id']}",
+                before=before,
+                after=after,
+                reason="vpc cannot change",
+                outputs=outputs,
+            )
+        return Planned(
+            Op.UPDATE,
+            f"security group {current['id']}",
+            before=before,
+            after=after,
+            reason="ingress rule missing",
+            outputs=outputs,
+        )
 
-    def apply(self, args: SecurityGroupArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext) -> dict[str, Any]:
+    def apply(
+        self, args: SecurityGroupArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext
+    ) -> dict[str, Any]:
         ec2 = ctx.client("ec2")
         if planned.op is Op.DELETE:
             assert current is not None
@@ -72,7 +95,9 @@ class SecurityGroup(Action):
             return {}
         if current is None:
             sg = ec2.create_security_group(
-                GroupName=f"{args.cluster}-{RESOURCE}", Description=args.description, VpcId=args.vpc_id,
+                GroupName=f"{args.cluster}-{RESOURCE}",
+                Description=args.description,
+                VpcId=args.vpc_id,
                 TagSpecifications=tag_spec("security-group", name_tags(args.cluster, RESOURCE, args.tags)),
             )
             current = {"id": sg["GroupId"], "selfIngress": False}

@@ -43,7 +43,13 @@ class Subnets(Action):
     name = "ec2.subnets"
     summary = "one subnet per Availability Zone in the cluster VPC"
     Args = SubnetsArgs
-    permissions = ("ec2:DescribeSubnets", "ec2:DescribeAvailabilityZones", "ec2:CreateSubnet", "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet")
+    permissions = (
+        "ec2:DescribeSubnets",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:CreateSubnet",
+        "ec2:ModifySubnetAttribute",
+        "ec2:DeleteSubnet",
+    )
 
     def _zones(self, ctx: ActionContext, count: int) -> list[str]:
         zones = ctx.client("ec2").describe_availability_zones(
@@ -51,7 +57,9 @@ class Subnets(Action):
         )["AvailabilityZones"]
         names = sorted(z["ZoneName"] for z in zones)
         if len(names) < count:
-            raise InputError(f"masters.vpc.create.azCount: {count} AZs requested but {ctx.region} has only {len(names)} available")
+            raise InputError(
+                f"masters.vpc.create.azCount: {count} AZs requested but {ctx.region} has only {len(names)} available"
+            )
         return names[:count]
 
     def read(self, args: SubnetsArgs, ctx: ActionContext) -> dict[str, Any] | None:
@@ -94,7 +102,8 @@ class Subnets(Action):
         before = {
             "subnets": [
                 f"{found[d['key']]['cidr']} in {found[d['key']]['az']}{' (public)' if found[d['key']]['public'] else ''}"
-                if d["key"] in found else "(missing)"
+                if d["key"] in found
+                else "(missing)"
                 for d in desired
             ],
             "vpcId": next(iter(found.values()))["vpcId"],
@@ -109,7 +118,9 @@ class Subnets(Action):
         for d in desired:
             s = found.get(d["key"])
             if s and (s["cidr"] != d["cidr"] or s["az"] != d["az"]):
-                return Planned(Op.REPLACE, resource, before=before, after=after, reason=f"{d['key']} cidr/AZ cannot change", outputs=outputs)
+                return Planned(
+                    Op.REPLACE, resource, before=before, after=after, reason=f"{d['key']} cidr/AZ cannot change", outputs=outputs
+                )
         return Planned(Op.UPDATE, resource, before=before, after=after, reason="missing subnets or attributes", outputs=outputs)
 
     def apply(self, args: SubnetsArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext) -> dict[str, Any]:
@@ -124,8 +135,11 @@ class Subnets(Action):
         for d in desired:
             s = found.get(d["key"])
             if s is None:
-                tags = {**name_tags(args.cluster, d["key"], args.tags), "kubernetes.io/role/elb": "1",
-                        f"kubernetes.io/cluster/{args.cluster}": "shared"}
+                tags = {
+                    **name_tags(args.cluster, d["key"], args.tags),
+                    "kubernetes.io/role/elb": "1",
+                    f"kubernetes.io/cluster/{args.cluster}": "shared",
+                }
                 sid = ec2.create_subnet(
                     VpcId=args.vpc_id, CidrBlock=d["cidr"], AvailabilityZone=d["az"], TagSpecifications=tag_spec("subnet", tags)
                 )["Subnet"]["SubnetId"]

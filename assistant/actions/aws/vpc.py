@@ -43,9 +43,7 @@ class Vpc(Action):
         vpcs.sort(key=lambda v: v["VpcId"])
         vpc = vpcs[0]
         dns = {
-            attr: ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute=attr)[
-                attr[0].upper() + attr[1:]
-            ]["Value"]
+            attr: ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute=attr)[attr[0].upper() + attr[1:]]["Value"]
             for attr in ("enableDnsSupport", "enableDnsHostnames")
         }
         return {
@@ -61,20 +59,45 @@ class Vpc(Action):
         if args.state == "absent":
             if current is None:
                 return Planned(Op.NOOP, resource, reason="already absent")
-            return Planned(Op.DELETE, f"VPC {current['id']}", before={"id": current["id"], "cidr": current["cidr"]}, reason="teardown")
-        desired = {"cidr": args.cidr, "enableDnsSupport": True, "enableDnsHostnames": True, "tags": name_tags(args.cluster, RESOURCE, args.tags)}
+            return Planned(
+                Op.DELETE, f"VPC {current['id']}", before={"id": current["id"], "cidr": current["cidr"]}, reason="teardown"
+            )
+        desired = {
+            "cidr": args.cidr,
+            "enableDnsSupport": True,
+            "enableDnsHostnames": True,
+            "tags": name_tags(args.cluster, RESOURCE, args.tags),
+        }
         if current is None:
-            return Planned(Op.CREATE, resource, after=desired, reason="not found", outputs={"id": ctx.unknown("id"), "cidr": args.cidr})
+            return Planned(
+                Op.CREATE, resource, after=desired, reason="not found", outputs={"id": ctx.unknown("id"), "cidr": args.cidr}
+            )
         outputs = {"id": current["id"], "cidr": current["cidr"]}
         notes = [f"duplicate VPCs tagged for this cluster: {', '.join(current['duplicates'])}"] if current["duplicates"] else []
         before = {k: current[k] for k in ("cidr", "enableDnsSupport", "enableDnsHostnames")} | {"tags": current["tags"]}
         after = dict(desired)
         after["tags"] = {**current["tags"], **desired["tags"]}
         if current["cidr"] != args.cidr:
-            return Planned(Op.REPLACE, f"VPC {current['id']}", before=before, after=after, reason="cidr cannot change", outputs=outputs, notes=notes)
+            return Planned(
+                Op.REPLACE,
+                f"VPC {current['id']}",
+                before=before,
+                after=after,
+                reason="cidr cannot change",
+                outputs=outputs,
+                notes=notes,
+            )
         if before == after:
             return Planned(Op.NOOP, f"VPC {current['id']}", outputs=outputs, notes=notes)
-        return Planned(Op.UPDATE, f"VPC {current['id']}", before=before, after=after, reason="attributes differ", outputs=outputs, notes=notes)
+        return Planned(
+            Op.UPDATE,
+            f"VPC {current['id']}",
+            before=before,
+            after=after,
+            reason="attributes differ",
+            outputs=outputs,
+            notes=notes,
+        )
 
     def apply(self, args: VpcArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext) -> dict[str, Any]:
         ec2 = ctx.client("ec2")

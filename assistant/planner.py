@@ -24,7 +24,7 @@ from . import templating
 from .actions import registry
 from .actions.base import Action, ActionContext, Planned
 from .errors import InputError, Problem
-from .plan import Change, Plan, Unknown
+from .plan import Change, Op, Plan, Unknown
 from .playbook.model import Playbook, Step
 from .validation import problems_from
 
@@ -232,6 +232,13 @@ def build_plan(
                 notes=list(planned.notes),
             )
         )
+    warnings = list(warnings or [])
+    for c in changes:
+        if c.op is Op.REPLACE:
+            warnings.append(
+                f"{c.resource} needs replacement ({c.reason}); apply will refuse this step: "
+                "revert the change, or destroy and recreate the resource"
+            )
     plan = Plan(
         playbook=pb.name,
         playbook_digest=pb.digest,
@@ -239,7 +246,7 @@ def build_plan(
         region=region,
         inputs=spec_canonical,
         changes=changes,
-        warnings=list(warnings or []),
+        warnings=warnings,
         order=waves(instances),
     )
     return Planning(plan=plan, playbook=pb, instances=instances, base_context=base)

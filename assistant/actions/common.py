@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ..plan import Unknown
+from ..plan import Op, Unknown
 
 State = Literal["present", "absent"]
 # Values that may come from another step's outputs and so be unknown at plan time.
@@ -30,3 +30,24 @@ def sorted_list(values: Any) -> Any:
 def user_tags(tags: dict[str, str] | None) -> dict[str, str]:
     """Tags minus the ones AWS adds by itself."""
     return {k: v for k, v in (tags or {}).items() if not k.startswith("aws:")}
+
+
+def compare(
+    resource: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    immutable: tuple[str, ...],
+    what: str,
+    outputs: dict[str, Any],
+) -> Any:
+    """No-op, update, or replace (when an ``immutable`` field differs) for an existing resource."""
+    from .base import Planned
+
+    diff = [k for k in after if after[k] != before.get(k)]
+    if not diff:
+        return Planned(Op.NOOP, resource, outputs=outputs)
+    replace = [k for k in diff if k in immutable]
+    if replace:
+        reason = f"{', '.join(replace)} cannot change on an existing {what}"
+        return Planned(Op.REPLACE, resource, before=before, after=after, reason=reason, outputs=outputs)
+    return Planned(Op.UPDATE, resource, before=before, after=after, reason=f"{', '.join(diff)} differ", outputs=outputs)

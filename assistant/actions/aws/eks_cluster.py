@@ -11,7 +11,7 @@ from ...errors import InputError
 from ...plan import Op
 from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, Str, StrList, error_code, sorted_list, user_tags
+from ..common import State, Str, StrList, compare, error_code, sorted_list, user_tags
 from ..registry import register
 
 AUTH_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
@@ -175,21 +175,9 @@ class EksCluster(Action):
         after["tags"] = {**current["tags"], **desired["tags"]}
         if args.version is None:
             after["version"] = current["version"]
-        diff = [k for k in after if after[k] != before[k]]
-        if not diff:
-            return Planned(Op.NOOP, resource, outputs=outputs)
-        self._check_allowed(args, current)
-        replace = [k for k in diff if k in REPLACE_FIELDS]
-        if replace:
-            return Planned(
-                Op.REPLACE,
-                resource,
-                before=before,
-                after=after,
-                reason=f"{', '.join(replace)} cannot change on an existing cluster",
-                outputs=outputs,
-            )
-        return Planned(Op.UPDATE, resource, before=before, after=after, reason=f"{', '.join(diff)} differ", outputs=outputs)
+        if after != before:
+            self._check_allowed(args, current)
+        return compare(resource, before, after, REPLACE_FIELDS, "cluster", outputs)
 
     def _check_allowed(self, args: EksClusterArgs, current: dict[str, Any]) -> None:
         if args.version and current["version"] and args.version != current["version"]:

@@ -10,7 +10,7 @@ from ... import tags as owntags
 from ...plan import Op
 from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, Str, StrList, error_code, sorted_list, user_tags
+from ..common import State, Str, StrList, compare, error_code, sorted_list, user_tags
 from ..registry import register
 
 REPLACE_FIELDS = ("nodeRoleArn", "subnetIds", "instanceTypes", "amiType", "capacityType", "diskSize", "launchTemplate")
@@ -168,20 +168,7 @@ class EksNodegroup(Action):
         after["tags"] = {**current["tags"], **desired["tags"]}
         if current["amiType"] and desired["amiType"] is None:
             after["amiType"] = current["amiType"]
-        diff = [k for k in after if after[k] != before[k]]
-        if not diff:
-            return Planned(Op.NOOP, resource, outputs=outputs)
-        replace = [k for k in diff if k in REPLACE_FIELDS]
-        if replace:
-            return Planned(
-                Op.REPLACE,
-                resource,
-                before=before,
-                after=after,
-                reason=f"{', '.join(replace)} cannot change on an existing node group",
-                outputs=outputs,
-            )
-        return Planned(Op.UPDATE, resource, before=before, after=after, reason=f"{', '.join(diff)} differ", outputs=outputs)
+        return compare(resource, before, after, REPLACE_FIELDS, "node group", outputs)
 
     def apply(
         self, args: EksNodegroupArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext

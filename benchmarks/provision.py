@@ -7,7 +7,7 @@ eksctl-style tools do it. Prints wall time, the critical path the profile implie
 ratio (goal <= 1.05) and the speedup. Then times ``eks-assist --help`` against
 ``python -c pass`` (goal: under 150 ms of overhead).
 
-    python benchmarks/provision.py [--time-scale 0.02] [--runs-help 15]
+    python benchmarks/provision.py [--time-scale 0.04] [--runs-help 15]
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def cold_start(runs: int) -> tuple[float, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--time-scale", type=float, default=0.02, help="realistic profile scale (default 0.02: cluster 12 s)")
+    ap.add_argument("--time-scale", type=float, default=0.04, help="realistic profile scale (default 0.04: cluster create 24 s)")
     ap.add_argument("--runs-help", type=int, default=15, help="repetitions for the --help timing")
     args = ap.parse_args()
 

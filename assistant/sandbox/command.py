@@ -116,7 +116,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     def on_signal(signum: int, _frame: Any) -> None:
         stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # SIGHUP too: closing the terminal that runs the sandbox must also remove its state file.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     sandbox = Sandbox(
         latency=args.latency,
         time_scale=args.time_scale,

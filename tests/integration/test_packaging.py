@@ -21,7 +21,9 @@ def test_playbooks_load_from_an_installed_wheel(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (wheel,) = wheels.glob("eks_assist-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -48,7 +50,11 @@ def test_sandbox_flag_starts_one_in_process_when_none_runs(tmp_path: Path) -> No
     env = dict(os.environ)
     r = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "plan", "-f", str(EXAMPLES / "demo.yaml"), "--sandbox", "-o", "json"],
-        env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
     assert "started an in-process sandbox at http://127.0.0.1:" in r.stderr
@@ -57,6 +63,10 @@ def test_sandbox_flag_starts_one_in_process_when_none_runs(tmp_path: Path) -> No
     # a fresh sandbox is deterministic: the same spec plans to the same hash
     again = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "plan", "-f", str(EXAMPLES / "demo.yaml"), "--sandbox", "-o", "json"],
-        env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
     )
     assert json.loads(again.stdout)["hash"] == plan["hash"]

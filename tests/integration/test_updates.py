@@ -71,12 +71,17 @@ def test_scale_relabel_logging_and_upgrade_in_place(running: Path, cli: CliRunne
     ("old", "new", "message"),
     [
         ('version: "1.33"', 'version: "1.32"', "masters.version: EKS cannot downgrade cluster demo from 1.33 to 1.32"),
-        ("authenticationMode: API_AND_CONFIG_MAP", "authenticationMode: CONFIG_MAP",
-         "masters.authenticationMode: cannot go back from API_AND_CONFIG_MAP to CONFIG_MAP; EKS only moves CONFIG_MAP -> API_AND_CONFIG_MAP -> API"),
+        (
+            "authenticationMode: API_AND_CONFIG_MAP",
+            "authenticationMode: CONFIG_MAP",
+            "masters.authenticationMode: cannot go back from API_AND_CONFIG_MAP to CONFIG_MAP; EKS only moves CONFIG_MAP -> API_AND_CONFIG_MAP -> API",
+        ),
     ],
     ids=["downgrade", "auth-mode-backwards"],
 )
-def test_impossible_changes_are_invalid_input(running: Path, cli: CliRunner, sandbox: Sandbox, old: str, new: str, message: str) -> None:
+def test_impossible_changes_are_invalid_input(
+    running: Path, cli: CliRunner, sandbox: Sandbox, old: str, new: str, message: str
+) -> None:
     _edit(running, old, new)
     before = owned(sandbox.inventory())
     r = cli("plan", "-f", str(running))
@@ -97,5 +102,8 @@ def test_immutable_change_is_planned_as_replace_and_refused(running: Path, cli: 
     before = owned(sandbox.inventory())
     r = cli("apply", "-f", str(running), "--approve", plan["hash"], "--poll-max", "0.1")
     assert r.code == 1
-    assert "needs replacement (instanceTypes cannot change on an existing node group); eks-assist does not replace it automatically" in r.err
+    assert (
+        "needs replacement (instanceTypes cannot change on an existing node group); eks-assist does not replace it automatically"
+        in r.err
+    )
     assert owned(sandbox.inventory()) == before

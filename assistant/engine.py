@@ -27,6 +27,16 @@ from .yamlsrc import loads
 DESTROY_PLAYBOOK = "teardown"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def new_run_id() -> str:
     """Sortable, unique run id such as ``20261124-001822-3fa9c1``."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
@@ -112,6 +122,8 @@ class Engine:
         run = self.get_run(run_id)
         if run.status == "succeeded":
             raise InputError(f"run {run.id} already succeeded; nothing to resume")
+        if run.status == "applying" and run.pid and run.pid != os.getpid() and _alive(run.pid):
+            raise InputError(f"run {run.id} is still running (process {run.pid}); wait for it, or stop it first")
         approved = Plan.from_canonical(run.plan)
         if approved.region != self.aws.region:
             raise ApprovalError(f"run {run.id} was approved for region {approved.region}, not {self.aws.region}")

@@ -72,6 +72,7 @@ class EksCluster(Action):
                 return None
             raise
         vpc = c.get("resourcesVpcConfig", {})
+        public = vpc.get("endpointPublicAccess", True)
         logging = sorted(
             t
             for entry in (c.get("logging") or {}).get("clusterLogging", [])
@@ -92,7 +93,8 @@ class EksCluster(Action):
             "vpcId": vpc.get("vpcId"),
             "endpointPublicAccess": vpc.get("endpointPublicAccess", True),
             "endpointPrivateAccess": vpc.get("endpointPrivateAccess", False),
-            "publicAccessCidrs": sorted(vpc.get("publicAccessCidrs", ["0.0.0.0/0"])),
+            # EKS reports 0.0.0.0/0 even with the public endpoint off; the CIDRs only mean something when it is on.
+            "publicAccessCidrs": sorted(vpc.get("publicAccessCidrs", ["0.0.0.0/0"])) if public else None,
             "logging": logging,
             "kmsKeyArn": kms,
             "authenticationMode": (c.get("accessConfig") or {}).get("authenticationMode", "CONFIG_MAP"),
@@ -114,7 +116,7 @@ class EksCluster(Action):
             "securityGroupIds": sorted_list(args.security_group_ids),
             "endpointPublicAccess": args.endpoint_public_access,
             "endpointPrivateAccess": args.endpoint_private_access,
-            "publicAccessCidrs": sorted(args.public_access_cidrs),
+            "publicAccessCidrs": sorted(args.public_access_cidrs or ["0.0.0.0/0"]) if args.endpoint_public_access else None,
             "logging": sorted(args.logging),
             "kmsKeyArn": args.kms_key_arn,
             "authenticationMode": args.authentication_mode,
@@ -235,7 +237,7 @@ class EksCluster(Action):
                 resourcesVpcConfig={
                     "endpointPublicAccess": args.endpoint_public_access,
                     "endpointPrivateAccess": args.endpoint_private_access,
-                    **({"publicAccessCidrs": args.public_access_cidrs} if args.endpoint_public_access else {}),
+                    **({"publicAccessCidrs": args.public_access_cidrs or ["0.0.0.0/0"]} if args.endpoint_public_access else {}),
                 },
                 clientRequestToken=ctx.client_token("endpoint"),
             )
@@ -276,7 +278,7 @@ class EksCluster(Action):
         if args.security_group_ids:
             vpc["securityGroupIds"] = args.security_group_ids
         if args.endpoint_public_access:
-            vpc["publicAccessCidrs"] = args.public_access_cidrs
+            vpc["publicAccessCidrs"] = args.public_access_cidrs or ["0.0.0.0/0"]
         req: dict[str, Any] = {
             "name": args.name,
             "roleArn": args.role_arn,

@@ -42,6 +42,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from .errors import InputError, Problem
+from .validation import describe_value as _describe
 from .yamlsrc import MAX_BYTES, Locator, format_path, load_file, loads
 
 __all__ = [
@@ -1129,24 +1130,6 @@ _CHOICE_NOUN = {
     "kind": "kind",
     "exec": "exec plugin",
 }
-
-
-def _describe(value: Any) -> str:
-    """``value`` in plain words, for "expected X, got Y"."""
-    if value is None:
-        return "nothing (an empty value)"
-    if isinstance(value, bool):
-        return f"the boolean {'true' if value else 'false'}"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        return f"the text {shown!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 def _raw_token(locator: Locator, path: tuple[str | int, ...], source: str | None) -> str | None:

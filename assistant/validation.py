@@ -28,18 +28,22 @@ _TYPE_WORDS = {
 }
 
 
-def _given(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """``value`` in plain words, for "expected X, got Y"."""
     if value is None:
-        return "null"
+        return "nothing (an empty value)"
     if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, dict):
-        return "a mapping"
+        return f"the boolean {'true' if value else 'false'}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"the text {shown!r}"
     if isinstance(value, list):
         return "a list"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    return f"{type(value).__name__} {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
 
 
 def field_names(model: type[BaseModel]) -> list[str]:
@@ -98,12 +102,12 @@ def problems_from(exc: ValidationError, locator: Locator, model: type[BaseModel]
         if etype in _TYPE_WORDS:
             msg = _TYPE_WORDS[etype]
             if etype != "missing":
-                msg += f", got {_given(err.get('input'))}"
+                msg += f", got {describe_value(err.get('input'))}"
             out.append(locator.problem(path, msg))
             continue
         if etype in ("literal_error", "enum"):
             expected = err.get("ctx", {}).get("expected", "")
-            out.append(locator.problem(path, f"must be one of {expected}, got {_given(err.get('input'))}"))
+            out.append(locator.problem(path, f"must be one of {expected}, got {describe_value(err.get('input'))}"))
             continue
         msg = err["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):

@@ -74,7 +74,7 @@ def test_wrong_argument_type_for_action(sandbox: Sandbox, cli: CliRunner, tmp_pa
         cli,
         tmp_path,
         ["plan", "-f", DEMO, "--playbook", str(pb)],
-        "pb.yaml:5:33: steps[0].with.azCount: step a (ec2.subnets): expected a whole number, got string 'demo'",
+        "pb.yaml:5:33: steps[0].with.azCount: step a (ec2.subnets): expected a whole number, got the text 'demo'",
     )
 
 

@@ -10,17 +10,10 @@ from .base import Action
 
 _REGISTRY: dict[str, type[Action]] = {}
 
-_BUILTIN_MODULES = (
-    "assistant.actions.aws.iam_role",
-    "assistant.actions.aws.vpc",
-    "assistant.actions.aws.subnets",
-    "assistant.actions.aws.internet_gateway",
-    "assistant.actions.aws.route_table",
-    "assistant.actions.aws.security_group",
-    "assistant.actions.aws.launch_template",
-    "assistant.actions.aws.eks_cluster",
-    "assistant.actions.aws.eks_nodegroup",
-)
+# Every module in these packages defines one action; they are found, not listed, so adding
+# an action is adding a module.
+_PACKAGES = ("assistant.actions.aws", "assistant.actions.k8s", "assistant.actions.local")
+_HELPERS = {"ec2_common", "common"}
 _loaded = False
 
 
@@ -35,8 +28,16 @@ def register(cls: type[Action]) -> type[Action]:
 def _load_builtins() -> None:
     global _loaded
     if not _loaded:
-        for mod in _BUILTIN_MODULES:
-            importlib.import_module(mod)
+        import pkgutil
+
+        for pkg_name in _PACKAGES:
+            try:
+                pkg = importlib.import_module(pkg_name)
+            except ModuleNotFoundError:
+                continue
+            for info in pkgutil.iter_modules(pkg.__path__):
+                if not info.name.startswith("_") and info.name not in _HELPERS:
+                    importlib.import_module(f"{pkg_name}.{info.name}")
         _loaded = True
 
 

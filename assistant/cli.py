@@ -139,6 +139,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("playbooks", help="list the built-in playbooks, or show one")
     p.add_argument("name", nargs="?", help="print this playbook's YAML")
+
+    p = sub.add_parser("access", help="which Kubernetes identity an IAM principal gets (aws-auth, access entries)")
+    from . import access_cli
+
+    access_cli.add_arguments(p)
+
+    p = sub.add_parser("capacity", help="max pods per instance type and the subnet IP budget (VPC CNI)")
+    from . import capacity_cli
+
+    capacity_cli.add_arguments(p)
+
+    from . import kubeconfig_cli, token_cli
+
+    token_cli.add_arguments(sub.add_parser("token", help="print an EKS token as a kubectl ExecCredential (exec plugin)"))
+    kubeconfig_cli.add_arguments(sub.add_parser("kubeconfig", help="add or update a cluster's context in a kubeconfig"))
     return parser
 
 
@@ -489,7 +504,7 @@ def cmd_playbooks(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
         return EXIT_OK
     for name in available():
         pb = load_playbook(name)
-        print(f"{name:<10} {pb.description}  ({len(pb.steps)} steps)")
+        print(f"{name:<13} {pb.description}  ({len(pb.steps)} steps)")
     return EXIT_OK
 
 
@@ -497,6 +512,18 @@ def cmd_sandbox(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from .sandbox import command
 
     return int(command.run(args))
+
+
+def cmd_capacity(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    from . import capacity_cli
+
+    return capacity_cli.run(args)
+
+
+def cmd_access(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    from . import access_cli
+
+    return access_cli.run(args)
 
 
 VERBS = {
@@ -510,6 +537,10 @@ VERBS = {
     "resume": cmd_resume,
     "schema": cmd_schema,
     "playbooks": cmd_playbooks,
+    "access": cmd_access,
+    "capacity": cmd_capacity,
+    "token": lambda args, ctx: int(__import__("assistant.token_cli", fromlist=["run"]).run(args)),
+    "kubeconfig": lambda args, ctx: int(__import__("assistant.kubeconfig_cli", fromlist=["run"]).run(args)),
 }
 
 

@@ -22,6 +22,7 @@ _AMBIENT = (
     "AWS_DEFAULT_REGION",
     "KUBECONFIG",
     "EKS_ASSIST_STORE",
+    "KUBERNETES_EXEC_INFO",
 )
 
 
@@ -35,5 +36,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Applies write a kubeconfig: never the developer's own.
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     yield state
     os.environ.pop("EKS_ASSIST_TEST_MARKER", None)

@@ -99,8 +99,8 @@ class Sandbox:
 
         from assistant.sandbox import moto_state
         from assistant.sandbox.certs import generate_tls
-        from assistant.sandbox.eks.front import EksFront
         from assistant.sandbox.eks.lifecycle import Lifecycle
+        from assistant.sandbox.eks_auth import CreatorRecordingEksFront, EksAuthenticator
         from assistant.sandbox.front import SandboxFront
         from assistant.sandbox.k8s.server import KubeApiServer
         from assistant.sandbox.k8s_bridge import KubeBridge
@@ -116,7 +116,16 @@ class Sandbox:
         self._kube.start()
         lifecycle = Lifecycle(self.profile, KubeBridge(self._kube, tls.ca_pem), clock=self._clock)
         moto_app = DomainDispatcherApplication(create_backend_app)
-        self._eks = EksFront(lifecycle, moto_app)
+        # The EKS front also notes each cluster's creator: EKS makes it admin in CONFIG_MAP mode.
+        self._eks = CreatorRecordingEksFront(lifecycle, moto_app)
+        if self._authenticator is None:
+            # By default the Kubernetes APIs authenticate like EKS: real tokens, mapped callers only.
+            self._kube.authenticator = EksAuthenticator(
+                self._kube,
+                lock=self._eks.lock,
+                default_keys={ACCESS_KEY_ID: SECRET_ACCESS_KEY},
+                sts_hosts=self._sts_hosts,
+            )
         app = SandboxFront(moto_app, self._eks, self, self._faults)
         _require_free_port(self._host, self._port)
         try:
@@ -202,6 +211,13 @@ class Sandbox:
     def fault_counts(self) -> dict[str, int]:
         """Requests seen and faults injected so far."""
         return self._faults.counts()
+
+    def _sts_hosts(self) -> set[str]:
+        """Hosts a token's presigned URL may name: this sandbox's AWS endpoint."""
+        if self._aws_server is None:
+            return set()
+        port = self._aws_server.server_port
+        return {f"127.0.0.1:{port}", f"localhost:{port}", f"{self._host}:{port}"}
 
     def _settle(self) -> None:
         if self._eks is not None:

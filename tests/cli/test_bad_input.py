@@ -145,8 +145,9 @@ PLAYBOOK_CASES = [
         "unknown-action",
         "name: x\nsteps:\n  - id: a\n    action: eks.clustr\n",
         "pb.yaml:4:13: steps[0].action: unknown action 'eks.clustr'; did you mean 'eks.cluster'? Valid actions: "
-        "ec2.internet_gateway, ec2.launch_template, ec2.route_table, ec2.security_group, ec2.subnets, ec2.vpc, eks.cluster, "
-        "eks.nodegroup, iam.role",
+        "ec2.internet_gateway, ec2.launch_template, ec2.route_table, ec2.security_group, ec2.subnets, ec2.vpc, "
+        "eks.access_entry, eks.addon, eks.cluster, eks.nodegroup, iam.role, k8s.aws_auth, k8s.aws_node_env, k8s.eniconfig, "
+        "kubeconfig.write",
     ),
     (
         "needs-cycle",
@@ -179,7 +180,7 @@ def test_unknown_playbook(cli: CliRunner, tmp_path: Path) -> None:
     r = cli("plan", "-f", _spec(tmp_path), "--playbook", "clustr")
     assert (r.code, r.err.strip()) == (
         2,
-        "error: unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, masters, teardown, workers",
+        "error: unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, cni, iam-mappings, kubeconfig, masters, teardown, workers",
     )
 
 

@@ -55,6 +55,12 @@ def test_action_catalogue_has_schemas_and_permissions(cli: CliRunner) -> None:
         "ec2.launch_template",
         "eks.cluster",
         "eks.nodegroup",
+        "eks.addon",
+        "eks.access_entry",
+        "k8s.aws_auth",
+        "k8s.aws_node_env",
+        "k8s.eniconfig",
+        "kubeconfig.write",
     }
     assert "eks:CreateCluster" in actions["eks.cluster"]["permissions"]
     assert "iam:PassRole" in actions["eks.nodegroup"]["permissions"]
@@ -64,7 +70,15 @@ def test_action_catalogue_has_schemas_and_permissions(cli: CliRunner) -> None:
 def test_playbooks_verb(cli: CliRunner) -> None:
     r = cli("playbooks")
     assert r.code == 0
-    assert [line.split()[0] for line in r.out.splitlines()] == ["cluster", "masters", "teardown", "workers"]
+    assert [line.split()[0] for line in r.out.splitlines()] == [
+        "cluster",
+        "cni",
+        "iam-mappings",
+        "kubeconfig",
+        "masters",
+        "teardown",
+        "workers",
+    ]
     shown = cli("playbooks", "masters")
     assert shown.out == (REPO / "playbooks" / "masters.yaml").read_text(encoding="utf-8")
 

@@ -13,7 +13,7 @@ from assistant.store import open_store
 
 from .conftest import DEMO, CallLog, owned
 
-PLAYBOOKS = ["masters", "workers", "cluster", "teardown"]
+PLAYBOOKS = ["masters", "cni", "workers", "iam-mappings", "kubeconfig", "cluster", "teardown"]
 
 
 def _plan_all(sandbox: Sandbox) -> None:

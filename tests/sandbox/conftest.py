@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from assistant.sandbox import FaultConfig, Sandbox
+from assistant.sandbox.k8s.auth import allow_all_as_admin
 
 from .helpers import (
     TRUST_EC2,
@@ -33,8 +34,12 @@ def clock() -> PausableClock:
 
 @pytest.fixture(scope="package")
 def sandbox(clock: PausableClock) -> Iterator[Sandbox]:
-    """One fast-profile sandbox for the whole package (moto's state is process-wide anyway)."""
-    with Sandbox(latency="fast", clock=clock) as sb:
+    """One fast-profile sandbox for the whole package (moto's state is process-wide anyway).
+
+    These tests are about the emulation, not authentication (tests/auth covers that), so every
+    caller is the cluster admin here, whatever its token.
+    """
+    with Sandbox(latency="fast", clock=clock, authenticator=allow_all_as_admin) as sb:
         yield sb
 
 

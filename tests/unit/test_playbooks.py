@@ -21,10 +21,10 @@ def test_builtin_playbooks_load() -> None:
         assert pb.steps and len(pb.digest) == 64
 
 
-def test_cluster_composes_masters_and_workers() -> None:
+def test_cluster_composes_every_playbook_in_order() -> None:
     ids = [s.id for s in load_playbook("cluster").steps]
-    assert ids[:7] == [s.id for s in load_playbook("masters").steps]
-    assert ids[7:] == [s.id for s in load_playbook("workers").steps]
+    parts = ["masters", "cni", "workers", "iam-mappings", "kubeconfig"]
+    assert ids == [s.id for p in parts for s in load_playbook(p).steps]
 
 
 def test_expansion_runs_independent_steps_together() -> None:
@@ -32,14 +32,16 @@ def test_expansion_runs_independent_steps_together() -> None:
     insts = expand(load_playbook("cluster"), base_context(spec))
     ids = [i.id for i in insts]
     assert "nodegroup[general]" in ids and "nodegroup[spot]" in ids
-    assert not any(i.startswith("launch_template") for i in ids)  # no custom AMI in the demo
+    assert not any(i.startswith(("launch_template", "eniconfig")) for i in ids)  # no custom AMI or networking in the demo
     w = waves(insts)
     assert {"cluster_role", "vpc", "node_role"} <= set(w[0])
-    # both node groups start together, after the cluster and its routes
-    last = w[-1]
-    assert set(last) == {"nodegroup[general]", "nodegroup[spot]"}
+    # both node groups start together, after the cluster, its routes and the CNI settings
+    ng_wave = next(wave for wave in w if "nodegroup[general]" in wave)
+    assert set(ng_wave) == {"nodegroup[general]", "nodegroup[spot]"}
     ng = next(i for i in insts if i.id == "nodegroup[general]")
-    assert {"cluster", "node_role", "route_table"} <= set(ng.deps)
+    assert {"cluster", "node_role", "route_table", "vpc_cni", "aws_node_env"} <= set(ng.deps)
+    # the node role's aws-auth mapping is reconciled after the node groups exist
+    assert w[-1] == ["aws_auth"]
 
 
 def test_existing_vpc_skips_network_steps() -> None:
@@ -64,7 +66,7 @@ STEP = "name: bad\nsteps:\n"
             STEP + "  - id: c\n    action: eks.clustr\n",
             "bad.yaml:4:13: steps[0].action: unknown action 'eks.clustr'; did you mean 'eks.cluster'? Valid actions: "
             "ec2.internet_gateway, ec2.launch_template, ec2.route_table, ec2.security_group, ec2.subnets, ec2.vpc, "
-            "eks.cluster, eks.nodegroup, iam.role",
+            "eks.access_entry, eks.addon, eks.cluster, eks.nodegroup, iam.role, k8s.aws_auth, k8s.aws_node_env, k8s.eniconfig, kubeconfig.write",
         ),
         (
             STEP + "  - id: a\n    action: ec2.vpc\n    needs: [b]\n    with: {cluster: x}\n"
@@ -129,5 +131,5 @@ def test_unknown_playbook_name_lists_builtins() -> None:
         load_playbook("clustr")
     assert (
         str(exc.value)
-        == "unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, masters, teardown, workers"
+        == "unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, cni, iam-mappings, kubeconfig, masters, teardown, workers"
     )

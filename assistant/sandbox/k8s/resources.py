@@ -54,6 +54,8 @@ RESOURCES: tuple[ResourceKind, ...] = (
     ResourceKind("", "v1", "events", "Event", True, ("ev",)),
     ResourceKind("apps", "v1", "daemonsets", "DaemonSet", True, ("ds",), categories=("all",)),
     ResourceKind("apps", "v1", "deployments", "Deployment", True, ("deploy",), categories=("all",)),
+    # The VPC CNI's custom-networking CRD, which EKS clusters ship installed.
+    ResourceKind("crd.k8s.amazonaws.com", "v1alpha1", "eniconfigs", "ENIConfig", False),
     ResourceKind(
         "authentication.k8s.io",
         "v1",

@@ -1,0 +1,249 @@
+"""``eks.access_entry``: EKS access entries and their access policies for ``iamMappings``.
+
+The step manages the whole set of mappings that route to access entries (``via:
+access-entry``, or ``auto`` on an API / API_AND_CONFIG_MAP cluster). Entries we create carry
+our ownership tags; only those are ever deleted when a mapping leaves the spec. An entry
+somebody else created for the same principal is updated in place but never deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from ... import access
+from ... import tags as owntags
+from ...errors import InputError
+from ...plan import Op
+from ..base import Action, ActionArgs, ActionContext, Planned
+from ..common import error_code
+from ..k8s.aws_auth import MappingArgs
+from ..registry import register
+
+
+class AccessEntryArgs(ActionArgs):
+    """Arguments of ``eks.access_entry``."""
+
+    cluster: str = Field(min_length=1)
+    mappings: list[MappingArgs] = Field(default_factory=list)
+    authentication_mode: str | None = Field(default=None, alias="authenticationMode", description="the spec's mode")
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> AccessEntryArgs:
+        seen: set[str] = set()
+        for m in self.mappings:
+            if m.arn in seen:
+                raise ValueError(f"duplicate mapping for {m.arn}")
+            seen.add(m.arn)
+            if m.kind != "account":
+                try:
+                    access.check_arn(m.arn, m.kind)
+                except InputError as exc:
+                    raise ValueError(str(exc)) from None
+            for p in m.access_policies:
+                scope = p.get("scope", "cluster")
+                if scope == "namespace" and not p.get("namespaces"):
+                    raise ValueError(f"{m.arn}: access policy {p.get('policy')}: scope namespace needs a list of namespaces")
+                if scope not in ("cluster", "namespace"):
+                    raise ValueError(f"{m.arn}: access policy scope must be cluster or namespace, got {scope!r}")
+        return self
+
+
+def _scope(p: dict[str, Any]) -> dict[str, Any]:
+    if p.get("scope", "cluster") == "namespace":
+        return {"type": "namespace", "namespaces": sorted(p.get("namespaces") or [])}
+    return {"type": "cluster", "namespaces": []}
+
+
+@register
+class EksAccessEntry(Action):
+    """Create, update and delete our access entries; associate their access policies."""
+
+    name = "eks.access_entry"
+    summary = "EKS access entries (username, groups) and access policies for IAM principals"
+    Args = AccessEntryArgs
+    permissions = (
+        "eks:DescribeCluster",
+        "eks:ListAccessEntries",
+        "eks:DescribeAccessEntry",
+        "eks:CreateAccessEntry",
+        "eks:UpdateAccessEntry",
+        "eks:DeleteAccessEntry",
+        "eks:ListAccessPolicies",
+        "eks:ListAssociatedAccessPolicies",
+        "eks:AssociateAccessPolicy",
+        "eks:DisassociateAccessPolicy",
+        "eks:TagResource",
+    )
+    typical_seconds = 1.0
+
+    def _valid_policies(self, ctx: ActionContext) -> list[str]:
+        try:
+            names: list[str] = []
+            for page in ctx.client("eks").get_paginator("list_access_policies").paginate():
+                names.extend(p["name"] for p in page["accessPolicies"])
+            return sorted(names) or list(access.KNOWN_POLICIES)
+        except Exception as exc:
+            if error_code(exc) in ("AccessDeniedException", "UnknownOperationException", "404"):
+                return list(access.KNOWN_POLICIES)
+            raise
+
+    def _entry(self, eks: Any, cluster: str, arn: str) -> dict[str, Any]:
+        e = eks.describe_access_entry(clusterName=cluster, principalArn=arn)["accessEntry"]
+        policies: dict[str, Any] = {}
+        for page in eks.get_paginator("list_associated_access_policies").paginate(clusterName=cluster, principalArn=arn):
+            for p in page["associatedAccessPolicies"]:
+                scope = p.get("accessScope") or {}
+                policies[p["policyArn"]] = {
+                    "type": scope.get("type", "cluster"),
+                    "namespaces": sorted(scope.get("namespaces") or []),
+                }
+        return {
+            "username": e.get("username"),
+            "kubernetesGroups": sorted(e.get("kubernetesGroups") or []),
+            "type": e.get("type", "STANDARD"),
+            "policies": policies,
+            "tags": dict(e.get("tags") or {}),
+        }
+
+    def read(self, args: AccessEntryArgs, ctx: ActionContext) -> dict[str, Any] | None:
+        eks = ctx.client("eks")
+        try:
+            cluster = eks.describe_cluster(name=args.cluster)["cluster"]
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+        mode = (cluster.get("accessConfig") or {}).get("authenticationMode", "CONFIG_MAP")
+        state: dict[str, Any] = {"mode": mode, "entries": {}, "policies": self._valid_policies(ctx)}
+        if mode == "CONFIG_MAP" or cluster.get("status") not in ("ACTIVE", "UPDATING"):
+            return state
+        wanted = {m.arn for m in args.mappings}
+        for page in eks.get_paginator("list_access_entries").paginate(clusterName=args.cluster):
+            for arn in page["accessEntries"]:
+                entry = self._entry(eks, args.cluster, arn)
+                # Only entries we created or that the spec names matter; never read others' in detail.
+                if arn in wanted or owntags.is_ours(entry["tags"], args.cluster):
+                    state["entries"][arn] = entry
+        return state
+
+    def _desired(self, args: AccessEntryArgs, mode: str, valid: list[str]) -> dict[str, dict[str, Any]]:
+        desired: dict[str, dict[str, Any]] = {}
+        for m in args.mappings:
+            if access.route(m.kind, m.via, mode) != "access-entry":
+                continue
+            if mode == "CONFIG_MAP":
+                raise InputError(
+                    f"{m.arn}: authenticationMode CONFIG_MAP has no access entries; use via: aws-auth, "
+                    "or authenticationMode API_AND_CONFIG_MAP"
+                )
+            bad = [g for g in m.groups if g.startswith("system:")]
+            if bad:
+                raise InputError(f"{m.arn}: access entries cannot use groups starting with system: ({', '.join(bad)})")
+            policies: dict[str, Any] = {}
+            for p in m.access_policies:
+                arn = access.policy_arn(str(p["policy"]))
+                short = arn.rsplit("/", 1)[1]
+                if short not in valid:
+                    raise InputError(f"{m.arn}: unknown access policy '{p['policy']}'; valid policies: {', '.join(valid)}")
+                policies[arn] = _scope(p)
+            desired[m.arn] = {
+                "username": m.username,
+                "kubernetesGroups": sorted(m.groups),
+                "type": "STANDARD",
+                "policies": policies,
+            }
+        return desired
+
+    def plan(self, args: AccessEntryArgs, current: dict[str, Any] | None, ctx: ActionContext) -> Planned:
+        resource = f"access entries of {args.cluster}"
+        mode = access.later_mode(args.authentication_mode, current["mode"] if current else None)
+        valid = current["policies"] if current else list(access.KNOWN_POLICIES)
+        desired = self._desired(args, mode, valid)
+        have: dict[str, Any] = current["entries"] if current else {}
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        notes: list[str] = []
+        for arn, want in desired.items():
+            cur = have.get(arn)
+            if cur is None:
+                after[arn] = want
+                notes.append(f"+ {arn}")
+                continue
+            cur_view = {k: cur[k] for k in ("username", "kubernetesGroups", "type", "policies")}
+            target = dict(want)
+            if target["username"] is None:
+                target["username"] = cur["username"]  # EKS chose a default; we did not ask for one
+            if cur_view != target:
+                before[arn], after[arn] = cur_view, target
+                notes.append(f"~ {arn}")
+        for arn, cur in have.items():
+            if arn not in desired and owntags.is_ours(cur["tags"], args.cluster):
+                before[arn] = {k: cur[k] for k in ("username", "kubernetesGroups", "type", "policies")}
+                notes.append(f"- {arn}")
+        outputs = {"principals": sorted(desired), "authenticationMode": mode}
+        if not notes:
+            return Planned(Op.NOOP, resource, outputs=outputs)
+        ops = {n[0] for n in notes}
+        op = Op.CREATE if ops == {"+"} else Op.DELETE if ops == {"-"} else Op.UPDATE
+        return Planned(
+            op, resource, before=before or None, after=after or None, reason="; ".join(notes), notes=notes, outputs=outputs
+        )
+
+    def apply(
+        self, args: AccessEntryArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext
+    ) -> dict[str, Any]:
+        eks = ctx.client("eks")
+        after = planned.after or {}
+        for arn in planned.before or {}:
+            if arn not in after:
+                try:
+                    eks.delete_access_entry(clusterName=args.cluster, principalArn=arn)
+                except Exception as exc:
+                    if error_code(exc) != "ResourceNotFoundException":
+                        raise
+        for arn, want in after.items():
+            try:
+                cur = self._entry(eks, args.cluster, arn)
+            except Exception as exc:
+                if error_code(exc) != "ResourceNotFoundException":
+                    raise
+                cur = None
+            if cur is None:
+                params: dict[str, Any] = {
+                    "clusterName": args.cluster,
+                    "principalArn": arn,
+                    "kubernetesGroups": want["kubernetesGroups"],
+                    "type": "STANDARD",
+                    "tags": {**args.tags, **owntags.ownership(args.cluster, "access-entry")},
+                    "clientRequestToken": ctx.client_token(arn),
+                }
+                if want["username"]:
+                    params["username"] = want["username"]
+                eks.create_access_entry(**params)
+                cur = {"username": want["username"], "kubernetesGroups": want["kubernetesGroups"], "policies": {}}
+            elif cur["kubernetesGroups"] != want["kubernetesGroups"] or (
+                want["username"] and cur["username"] != want["username"]
+            ):
+                upd: dict[str, Any] = {
+                    "clusterName": args.cluster,
+                    "principalArn": arn,
+                    "kubernetesGroups": want["kubernetesGroups"],
+                }
+                if want["username"]:
+                    upd["username"] = want["username"]
+                eks.update_access_entry(**upd)
+            for policy, scope in want["policies"].items():
+                if cur["policies"].get(policy) != scope:
+                    access_scope: dict[str, Any] = {"type": scope["type"]}
+                    if scope["type"] == "namespace":
+                        access_scope["namespaces"] = scope["namespaces"]
+                    eks.associate_access_policy(
+                        clusterName=args.cluster, principalArn=arn, policyArn=policy, accessScope=access_scope
+                    )
+            for policy in cur["policies"]:
+                if policy not in want["policies"]:
+                    eks.disassociate_access_policy(clusterName=args.cluster, principalArn=arn, policyArn=policy)
+        return dict(planned.outputs)

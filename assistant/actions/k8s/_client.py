@@ -1,0 +1,72 @@
+"""A Kubernetes client built from what an action has: ``ctx.client('eks')`` and its credentials.
+
+Actions get an :class:`~assistant.actions.base.ActionContext`, not an ``AwsContext``, so the
+endpoint and CA come from DescribeCluster and the bearer token from
+:func:`assistant.kubeauth.get_token` signed with the same credentials as the context's
+clients. The token is a real EKS token, so this keeps working when the sandbox (or EKS)
+authenticates callers.
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+import threading
+from typing import Any
+
+from ...kubeauth import get_token
+
+_ca_files: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def _session(ctx: Any) -> Any:
+    """A boto3 session with the credentials behind ``ctx.client``; presigning makes no call."""
+    import boto3
+
+    sts = ctx.client("sts")
+    # botocore keeps the resolved credentials on the client's signer; reusing them means a
+    # --profile or assumed role applies to the token exactly as to every other call.
+    creds = getattr(getattr(sts, "_request_signer", None), "_credentials", None)
+    if creds is None:
+        return boto3.Session(region_name=ctx.region)
+    frozen = creds.get_frozen_credentials()
+    return boto3.Session(
+        aws_access_key_id=frozen.access_key,
+        aws_secret_access_key=frozen.secret_key,
+        aws_session_token=frozen.token,
+        region_name=ctx.region,
+    )
+
+
+def _ca_file(pem: bytes) -> str:
+    key = base64.b64encode(pem).decode()
+    with _lock:
+        path = _ca_files.get(key)
+        if path is None:
+            # The client wants a file path; one file per CA for the process lifetime.
+            f = tempfile.NamedTemporaryFile(prefix="eks-assist-ca-", suffix=".pem", delete=False)  # noqa: SIM115
+            f.write(pem)
+            f.close()
+            path = _ca_files[key] = f.name
+        return path
+
+
+def core_v1(ctx: Any, cluster: dict[str, Any]) -> Any:
+    """A ``CoreV1Api`` for a described (ACTIVE) cluster."""
+    import kubernetes.client
+
+    cfg = kubernetes.client.Configuration()
+    cfg.host = cluster["endpoint"]
+    cfg.ssl_ca_cert = _ca_file(base64.b64decode((cluster.get("certificateAuthority") or {}).get("data", "")))
+    cfg.verify_ssl = True
+    token = get_token(_session(ctx), ctx.region, cluster["name"])
+    cfg.api_key["authorization"] = token.token
+    cfg.api_key_prefix["authorization"] = "Bearer"
+    return kubernetes.client.CoreV1Api(kubernetes.client.ApiClient(cfg))
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status of a kubernetes ``ApiException``, else None."""
+    status = getattr(exc, "status", None)
+    return int(status) if isinstance(status, int) else None

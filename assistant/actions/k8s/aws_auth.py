@@ -1,0 +1,274 @@
+"""``k8s.aws_auth``: the entries eks-assist owns in ``kube-system/aws-auth``.
+
+Only entries we manage (listed in an annotation) are ever changed or removed; everything
+else, its order and comments stay as they are. Writes are read-modify-write with the
+object's resourceVersion: on 409 we read again and re-apply only our delta, so a
+concurrent edit is never lost. A node-role mapping is never removed while a node group
+still uses that role.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from ... import access
+from ... import awsauth as aa
+from ...errors import InputError
+from ...plan import Op
+from ..base import Action, ActionArgs, ActionContext, Planned
+from ..common import error_code
+from ..registry import register
+from ._client import core_v1, status_of
+
+NAMESPACE = "kube-system"
+NAME = "aws-auth"
+MAX_ATTEMPTS = 30
+
+
+class MappingArgs(ActionArgs):
+    """One ``iamMappings`` entry of the spec (camelCase, as the spec renders it)."""
+
+    arn: str
+    kind: Literal["role", "user", "account"]
+    username: str | None = None
+    groups: list[str] = Field(default_factory=list)
+    via: Literal["auto", "aws-auth", "access-entry"] = "auto"
+    access_policies: list[dict[str, Any]] = Field(default_factory=list, alias="accessPolicies")
+
+
+class AwsAuthArgs(ActionArgs):
+    """Arguments of ``k8s.aws_auth``."""
+
+    cluster: str = Field(min_length=1)
+    mappings: list[MappingArgs] = Field(default_factory=list)
+    node_roles: list[str] = Field(
+        default_factory=list, alias="nodeRoles", description="node role ARNs (or role names in this account)"
+    )
+    authentication_mode: str | None = Field(default=None, alias="authenticationMode", description="the spec's mode")
+
+    @model_validator(mode="after")
+    def _check(self) -> AwsAuthArgs:
+        seen: set[str] = set()
+        for m in self.mappings:
+            if m.arn in seen:
+                raise ValueError(f"duplicate mapping for {m.arn}")
+            seen.add(m.arn)
+            if m.kind == "account":
+                if not access.ACCOUNT.match(m.arn):
+                    raise ValueError(f"an account mapping takes a 12-digit AWS account ID, got {m.arn!r}")
+                continue
+            try:
+                access.check_arn(m.arn, m.kind)
+            except InputError as exc:
+                raise ValueError(str(exc)) from None
+            if m.via == "aws-auth" and aa.role_path(m.arn):
+                raise ValueError(_path_message(m.arn))
+        return self
+
+
+def _path_message(arn: str) -> str:
+    return (
+        f"{arn}: aws-auth role ARNs cannot include a path (/{aa.role_path(arn)}) because aws-auth matches the role "
+        f"without it; use {aa.role_without_path(arn)}, or via: access-entry"
+    )
+
+
+def _no_path(arn: str) -> None:
+    if aa.role_path(arn):
+        raise InputError(_path_message(arn))
+
+
+def _entry(m: MappingArgs) -> tuple[str, Any]:
+    """The aws-auth section and item for one mapping."""
+    if m.kind == "account":
+        return "mapAccounts", m.arn
+    if m.kind == "role":
+        _no_path(m.arn)
+        name = m.arn.rsplit("/", 1)[1]
+        username = m.username or f"arn:aws:sts::{m.arn.split(':')[4]}:assumed-role/{name}/{{{{SessionName}}}}"
+        return "mapRoles", {"rolearn": m.arn, "username": username, "groups": list(m.groups)}
+    return "mapUsers", {"userarn": m.arn, "username": m.username or m.arn, "groups": list(m.groups)}
+
+
+def _key(section: str, value: Any) -> str:
+    return str(value) if section == "mapAccounts" else str(value["rolearn" if section == "mapRoles" else "userarn"])
+
+
+@register
+class AwsAuth(Action):
+    """Keep our mappings in aws-auth, without touching anyone else's."""
+
+    name = "k8s.aws_auth"
+    summary = "Entries eks-assist manages in kube-system/aws-auth (mapRoles, mapUsers, mapAccounts)"
+    Args = AwsAuthArgs
+    permissions = ("eks:DescribeCluster", "eks:ListNodegroups", "eks:DescribeNodegroup", "sts:GetCallerIdentity")
+    typical_seconds = 1.0
+
+    # -- read ------------------------------------------------------------------------
+    def _cluster(self, args: AwsAuthArgs, ctx: ActionContext) -> dict[str, Any] | None:
+        try:
+            return dict(ctx.client("eks").describe_cluster(name=args.cluster)["cluster"])
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+
+    def _node_roles_in_use(self, args: AwsAuthArgs, ctx: ActionContext) -> dict[str, list[str]]:
+        """Path-less node role ARN → node groups using it."""
+        eks = ctx.client("eks")
+        used: dict[str, list[str]] = {}
+        for page in eks.get_paginator("list_nodegroups").paginate(clusterName=args.cluster):
+            for ng in page["nodegroups"]:
+                role = eks.describe_nodegroup(clusterName=args.cluster, nodegroupName=ng)["nodegroup"].get("nodeRole")
+                if role:
+                    used.setdefault(aa.role_without_path(role), []).append(ng)
+        return used
+
+    def _get(self, api: Any) -> Any:
+        try:
+            return api.read_namespaced_config_map(NAME, NAMESPACE)
+        except Exception as exc:
+            if status_of(exc) == 404:
+                return None
+            raise
+
+    def read(self, args: AwsAuthArgs, ctx: ActionContext) -> dict[str, Any] | None:
+        cluster = self._cluster(args, ctx)
+        if cluster is None:
+            return None
+        state: dict[str, Any] = {
+            "mode": (cluster.get("accessConfig") or {}).get("authenticationMode", "CONFIG_MAP"),
+            "status": cluster.get("status"),
+            "nodeRoles": self._node_roles_in_use(args, ctx),
+            "configMap": None,
+        }
+        if cluster.get("status") == "ACTIVE" and cluster.get("endpoint"):
+            cm = self._get(core_v1(ctx, cluster))
+            if cm is not None:
+                state["configMap"] = {"data": dict(cm.data or {}), "annotations": dict(cm.metadata.annotations or {})}
+        return state
+
+    # -- plan ------------------------------------------------------------------------
+    def _desired(self, args: AwsAuthArgs, mode: str, ctx: ActionContext) -> dict[str, dict[str, Any]]:
+        desired: dict[str, dict[str, Any]] = {s: {} for s in aa.SECTIONS}
+        if mode == "API":
+            for m in args.mappings:
+                if m.kind == "account" or m.via == "aws-auth":
+                    raise InputError(
+                        f"{m.arn}: authenticationMode API ignores aws-auth"
+                        + ("; accounts can only be mapped in aws-auth" if m.kind == "account" else "; use via: access-entry")
+                    )
+            return desired
+        for role in args.node_roles:
+            arn = role if role.startswith("arn:") else f"arn:aws:iam::{ctx.account}:role/{role}"
+            entry = aa.node_entry(arn)
+            desired["mapRoles"][entry["rolearn"]] = entry
+        for m in args.mappings:
+            if access.route(m.kind, m.via, mode) != "aws-auth":
+                continue
+            section, value = _entry(m)
+            key = _key(section, value)
+            if key in desired[section]:
+                raise InputError(f"duplicate mapping for {key} (it is also a node role)")
+            desired[section][key] = value
+        return desired
+
+    def plan(self, args: AwsAuthArgs, current: dict[str, Any] | None, ctx: ActionContext) -> Planned:
+        resource = f"aws-auth ConfigMap of {args.cluster}"
+        mode = access.later_mode(args.authentication_mode, current["mode"] if current else None)
+        desired = self._desired(args, mode, ctx)
+        cm = (current or {}).get("configMap")
+        doc = aa.AwsAuth.parse(cm["data"], cm["annotations"]) if cm else aa.AwsAuth.parse({})
+        before: dict[str, dict[str, Any]] = {}
+        after: dict[str, dict[str, Any]] = {}
+        notes: list[str] = []
+        for section, values in desired.items():
+            have = doc.entries(section)
+            for key, value in values.items():
+                if key not in have:
+                    after.setdefault(section, {})[key] = value
+                    notes.append(f"+ {section} {key}")
+                elif have[key] != value or aa.ref(section, key) not in doc.managed:
+                    before.setdefault(section, {})[key] = have[key]
+                    after.setdefault(section, {})[key] = value
+                    what = "now managed by eks-assist" if have[key] == value else "changed"
+                    notes.append(f"~ {section} {key} ({what})")
+        in_use = (current or {}).get("nodeRoles", {})
+        for r in sorted(doc.managed):
+            section, key = aa.split_ref(r)
+            if section not in desired or key in desired[section]:
+                continue
+            if section == "mapRoles" and key in in_use:
+                raise InputError(
+                    f"refusing to remove the aws-auth mapping for {key}: node group(s) "
+                    f"{', '.join(sorted(in_use[key]))} still use this role, and their nodes would lose access "
+                    "to the cluster; delete or move those node groups first"
+                )
+            have = doc.entries(section)
+            before.setdefault(section, {})[key] = have.get(key)
+            notes.append(f"- {section} {key}")
+        outputs = {"configMap": f"{NAMESPACE}/{NAME}", "authenticationMode": mode}
+        if mode == "API":
+            note = "authenticationMode API ignores aws-auth; nothing to map there"
+            return Planned(Op.NOOP, resource, notes=[note], outputs=outputs)
+        if not notes:
+            return Planned(Op.NOOP, resource, outputs=outputs)
+        op = Op.CREATE if cm is None else Op.UPDATE
+        return Planned(op, resource, before=before or None, after=after, reason="; ".join(notes), notes=notes, outputs=outputs)
+
+    # -- apply -----------------------------------------------------------------------
+    def apply(self, args: AwsAuthArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext) -> dict[str, Any]:
+        if planned.op is Op.NOOP:
+            return dict(planned.outputs)
+        cluster = self._cluster(args, ctx)
+        if cluster is None or cluster.get("status") != "ACTIVE":
+            raise RuntimeError(f"cluster {args.cluster} is not ACTIVE; cannot edit aws-auth")
+        mode = access.later_mode(args.authentication_mode, (cluster.get("accessConfig") or {}).get("authenticationMode"))
+        desired = self._desired(args, mode, ctx)
+        # Only what the approved plan removes: entries another run added meanwhile stay.
+        removals: dict[str, list[str]] = {}
+        for section, values in (planned.before or {}).items():
+            for key in values:
+                if key not in (planned.after or {}).get(section, {}):
+                    removals.setdefault(section, []).append(key)
+        if removals.get("mapRoles"):
+            in_use = self._node_roles_in_use(args, ctx)
+            busy = [k for k in removals["mapRoles"] if k in in_use]
+            if busy:
+                raise InputError(f"refusing to remove the aws-auth mapping for {busy[0]}: node groups still use it")
+        api = core_v1(ctx, cluster)
+        for _attempt in range(MAX_ATTEMPTS):
+            cm = self._get(api)
+            data = dict(cm.data or {}) if cm is not None else {}
+            annotations = dict(cm.metadata.annotations or {}) if cm is not None else {}
+            doc = aa.AwsAuth.parse(data, annotations)
+            changed = aa.apply_delta(doc, desired, removals)
+            if cm is not None and not changed:
+                break
+            annotations[aa.MANAGED_ANNOTATION] = doc.managed_annotation()
+            body: dict[str, Any] = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": NAME, "namespace": NAMESPACE, "annotations": annotations},
+                "data": doc.render(data),
+            }
+            try:
+                if cm is None:
+                    api.create_namespaced_config_map(NAMESPACE, body)
+                else:
+                    meta = cm.metadata
+                    body["metadata"]["resourceVersion"] = meta.resource_version
+                    body["metadata"]["labels"] = dict(meta.labels or {}) or None
+                    api.replace_namespaced_config_map(NAME, NAMESPACE, body)
+                break
+            except Exception as exc:
+                # 409: someone wrote in between (stale resourceVersion, or created it first).
+                # Read again and re-apply only our delta.
+                if status_of(exc) != 409:
+                    raise
+                ctx.progress("aws-auth changed concurrently; retrying", None)
+        else:
+            raise RuntimeError(f"aws-auth kept changing; gave up after {MAX_ATTEMPTS} attempts")
+        return dict(planned.outputs)

@@ -1,0 +1,407 @@
+"""Kubeconfig entries for an EKS cluster, merged into a file the way ``aws eks update-kubeconfig`` does.
+
+The cluster and user are named by the cluster ARN, the context by the ARN or an alias; the
+user runs an exec plugin (``aws eks get-token`` or ``eks-assist token``), so no credential or
+token is ever written. Writes are atomic (temp file + ``os.replace``), under an exclusive
+``flock`` (and kubectl's own ``<file>.lock`` while writing), mode 0600.
+
+The merge is textual: only our own entries and ``current-context`` change, so every other
+cluster, user and context stays byte-for-byte (comments and formatting included). Files in
+shapes we do not edit textually (JSON, flow-style lists) are re-serialised as a fallback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import fcntl
+import ipaddress
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+
+ExecKind = Literal["aws", "builtin"]
+EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+SECTIONS = ("clusters", "users", "contexts")
+_SINGULAR = {"clusters": "cluster", "users": "user", "contexts": "context"}
+
+
+class KubeconfigError(ValueError):
+    """The kubeconfig file cannot be read or merged (not YAML, not a mapping, ...)."""
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """What DescribeCluster says about the cluster: enough for the kubeconfig entries."""
+
+    name: str
+    arn: str
+    endpoint: str
+    ca_data: str
+    region: str
+
+
+@dataclass(frozen=True)
+class ExecOptions:
+    """How the kubeconfig user gets its token."""
+
+    kind: ExecKind = "builtin"
+    profile: str | None = None
+    role_arn: str | None = None
+    sandbox: bool = False  # builtin: add --sandbox; aws: point the aws CLI at the sandbox endpoint
+    sandbox_endpoint: str | None = None
+    command: str | None = None  # the eks-assist executable; found when not given
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What :func:`write` did."""
+
+    op: Literal["create", "update", "no-op"]
+    path: Path
+    context: str
+
+
+def default_path() -> Path:
+    """``$KUBECONFIG``'s first file, else ``~/.kube/config`` (as kubectl and the aws CLI pick)."""
+    for part in os.environ.get("KUBECONFIG", "").split(os.pathsep):
+        if part.strip():
+            return Path(part).expanduser()
+    return Path.home() / ".kube" / "config"
+
+
+def resolve_path(path: str | os.PathLike[str] | None) -> Path:
+    """The file to write: ``path`` if given, else :func:`default_path`."""
+    return Path(path).expanduser() if path else default_path()
+
+
+def eks_assist_command() -> str:
+    """The absolute path of the running ``eks-assist`` script, else the one beside Python, else the bare name."""
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if argv0 is not None and argv0.name == "eks-assist" and argv0.exists():
+        return str(argv0.resolve())
+    beside = Path(sys.executable).with_name("eks-assist")
+    if beside.exists():
+        return str(beside)
+    return "eks-assist"
+
+
+def is_loopback(url: str | None) -> bool:
+    """True for an ``http(s)://`` URL on 127.0.0.0/8, ::1 or localhost."""
+    if not url:
+        return False
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_sandbox_endpoint(url: str | None) -> bool:
+    """True when ``url`` is a loopback endpoint of a sandbox (running in this process or published)."""
+    if not is_loopback(url):
+        return False
+    from assistant.sandbox import statefile
+
+    info = statefile.read()
+    if info is not None and info.aws_url.rstrip("/") == str(url).rstrip("/"):
+        return True
+    from assistant.sandbox import sandbox as sandbox_module
+
+    running = sandbox_module._running
+    try:
+        return running is not None and running.aws_url.rstrip("/") == str(url).rstrip("/")
+    except Exception:
+        return False
+
+
+def exec_config(cluster: ClusterInfo, options: ExecOptions) -> dict[str, Any]:
+    """The ``user.exec`` block: a command, its args and environment; never a credential."""
+    env: list[dict[str, str]] = []
+    if options.profile:
+        env.append({"name": "AWS_PROFILE", "value": options.profile})
+    if options.kind == "aws":
+        command = "aws"
+        args = ["--region", cluster.region, "eks", "get-token", "--cluster-name", cluster.name, "--output", "json"]
+        if options.role_arn:
+            args += ["--role-arn", options.role_arn]
+        if options.sandbox and options.sandbox_endpoint:
+            # Where the sandbox listens is not a secret; its keys are never written.
+            env.append({"name": "AWS_ENDPOINT_URL", "value": options.sandbox_endpoint})
+    else:
+        command = options.command or eks_assist_command()
+        args = ["token", "--cluster-name", cluster.name, "--region", cluster.region]
+        if options.role_arn:
+            args += ["--role-arn", options.role_arn]
+        if options.sandbox:
+            args.append("--sandbox")
+    block: dict[str, Any] = {"apiVersion": EXEC_API_VERSION, "args": args, "command": command}
+    if env:
+        block["env"] = env
+    return block
+
+
+def desired_entries(cluster: ClusterInfo, options: ExecOptions, alias: str | None = None) -> dict[str, dict[str, Any]]:
+    """Our cluster, user and context entries, keyed by section."""
+    context = alias or cluster.arn
+    return {
+        "clusters": {"cluster": {"certificate-authority-data": cluster.ca_data, "server": cluster.endpoint}, "name": cluster.arn},
+        "users": {"name": cluster.arn, "user": {"exec": exec_config(cluster, options)}},
+        "contexts": {"context": {"cluster": cluster.arn, "user": cluster.arn}, "name": context},
+    }
+
+
+def _load(text: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as exc:
+        raise KubeconfigError(f"not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise KubeconfigError("not a kubeconfig: the top level is not a mapping")
+    return data
+
+
+def current_entries(path: Path, names: dict[str, str]) -> dict[str, Any] | None:
+    """Our entries as the file has them now (``names``: section → entry name); None if none exist."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    data = _load(text)
+    found: dict[str, Any] = {}
+    for section, name in names.items():
+        for item in data.get(section) or []:
+            if isinstance(item, dict) and item.get("name") == name:
+                found[section] = item
+    if not found:
+        return None
+    found["current-context"] = data.get("current-context")
+    return found
+
+
+def _merged_data(data: dict[str, Any], entries: dict[str, dict[str, Any]], current: str | None) -> dict[str, Any]:
+    """The merge on parsed data: what the text merge must be equal to."""
+    out = copy.deepcopy(data)
+    out.setdefault("apiVersion", "v1")
+    out.setdefault("kind", "Config")
+    for section, entry in entries.items():
+        items = [i for i in (out.get(section) or [])]
+        index = next((n for n, i in enumerate(items) if isinstance(i, dict) and i.get("name") == entry["name"]), None)
+        if index is None:
+            items.append(entry)
+        else:
+            items[index] = entry
+        out[section] = items
+    if current is not None:
+        out["current-context"] = current
+    return out
+
+
+def _dump_items(items: list[dict[str, Any]], indent: int) -> str:
+    # A huge width: CA data and ARNs stay on one line, as kubectl writes them.
+    text = yaml.safe_dump(items, default_flow_style=False, sort_keys=False, width=1 << 20)
+    pad = " " * indent
+    return "".join(pad + line if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+def _dump_scalar(value: str) -> str:
+    return yaml.safe_dump({"v": value}, width=1 << 20)[3:].rstrip("\n")
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def _line_end(text: str, index: int) -> int:
+    end = text.find("\n", index)
+    return len(text) if end < 0 else end + 1
+
+
+def _item_span(text: str, node: yaml.Node) -> tuple[int, int, int]:
+    """``(start, end, dash column)`` of one block-sequence item, whole lines, trailing comments excluded."""
+    j = node.start_mark.index - 1
+    while j >= 0 and text[j] in " \t\r\n":
+        j -= 1
+    if j < 0 or text[j] != "-":
+        raise KubeconfigError("unexpected sequence layout")
+    start = _line_start(text, j)
+    end = _line_end(text, max(node.start_mark.index, node.end_mark.index - 1))
+    lines = text[start:end].splitlines(keepends=True)
+    while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()
+    if node.end_mark.index <= node.start_mark.index:
+        lines = lines[:1]
+    return start, start + sum(len(line) for line in lines), j - start
+
+
+def _text_merge(text: str, entries: dict[str, dict[str, Any]], current: str | None) -> str:
+    """Splice our entries into ``text``; KubeconfigError when its shape is not one we edit textually."""
+    if not text.strip():
+        return yaml.safe_dump(_merged_data({}, entries, current), default_flow_style=False, sort_keys=False, width=1 << 20)
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise KubeconfigError("top level is not a block mapping")
+    edits: list[tuple[int, int, str]] = []
+    appended: list[str] = []
+    by_key = {k.value: (k, v) for k, v in root.value if isinstance(k, yaml.ScalarNode)}
+    for section, entry in entries.items():
+        pair = by_key.get(section)
+        if pair is None:
+            appended.append(f"{section}:\n{_dump_items([entry], 0)}")
+            continue
+        key, value = pair
+        if isinstance(value, yaml.SequenceNode) and not value.flow_style and value.value:
+            spans = [_item_span(text, item) for item in value.value]
+            names = [_scalar_name(item) for item in value.value]
+            if entry["name"] in names:
+                start, end, col = spans[names.index(entry["name"])]
+                edits.append((start, end, _dump_items([entry], col)))
+            else:
+                _start, end, col = spans[-1]
+                edits.append((end, end, _dump_items([entry], col)))
+        elif (isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:null") or (
+            isinstance(value, yaml.SequenceNode) and not value.value
+        ):
+            start = _line_start(text, key.start_mark.index)
+            if start != key.start_mark.index:
+                raise KubeconfigError("indented top-level key")
+            end = _line_end(text, max(key.end_mark.index, value.end_mark.index - 1))
+            edits.append((start, end, f"{section}:\n{_dump_items([entry], 0)}"))
+        else:
+            raise KubeconfigError(f"{section} is not a block list")
+    if current is not None:
+        pair = by_key.get("current-context")
+        if pair is None:
+            appended.append(f"current-context: {_dump_scalar(current)}\n")
+        elif isinstance(pair[1], yaml.ScalarNode) and pair[1].tag != "tag:yaml.org,2002:null":
+            edits.append((pair[1].start_mark.index, pair[1].end_mark.index, _dump_scalar(current)))
+        else:
+            start = _line_start(text, pair[0].start_mark.index)
+            end = _line_end(text, max(pair[0].end_mark.index, pair[1].end_mark.index - 1))
+            edits.append((start, end, f"current-context: {_dump_scalar(current)}\n"))
+    for start, end, replacement in sorted(edits, key=lambda e: e[0], reverse=True):
+        text = text[:start] + replacement + text[end:]
+    if appended:
+        text = text + ("" if text.endswith("\n") else "\n") + "".join(appended)
+    return text
+
+
+def _scalar_name(item: yaml.Node) -> str | None:
+    if isinstance(item, yaml.MappingNode):
+        for k, v in item.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == "name" and isinstance(v, yaml.ScalarNode):
+                return str(v.value)
+    return None
+
+
+def merge(text: str, entries: dict[str, dict[str, Any]], current: str | None) -> str:
+    """The new file text: ``text`` with our entries added or replaced and ``current-context`` set."""
+    data = _load(text)
+    want = _merged_data(data, entries, current)
+    try:
+        merged = _text_merge(text, entries, current)
+        if _load(merged) == want:
+            return merged
+    except (KubeconfigError, yaml.YAMLError):
+        pass
+    # A shape we do not splice into (JSON, flow lists): correct, but reformatted.
+    return yaml.safe_dump(want, default_flow_style=False, sort_keys=False, width=1 << 20)
+
+
+# kubectl's own lock is ``<file>.lock`` created with O_EXCL and removed afterwards: a lock
+# file left behind would make every later ``kubectl config ...`` fail, so ours is named apart.
+KUBECTL_LOCK_WAIT = 10.0
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Exclusive: an ``flock`` among eks-assist writers, and kubectl's lock file while we hold it."""
+    import time
+
+    fd = os.open(path.with_name(f".{path.name}.eks-assist.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        kubectl_lock = path.with_name(path.name + ".lock")
+        deadline = time.monotonic() + KUBECTL_LOCK_WAIT
+        while True:
+            try:
+                os.close(os.open(kubectl_lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                break
+            except FileExistsError:
+                if time.monotonic() > deadline:
+                    raise KubeconfigError(
+                        f"{kubectl_lock} exists: another kubectl is writing the file (remove it if none is)"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                kubectl_lock.unlink()
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def plan_op(path: Path, entries: dict[str, dict[str, Any]], current_name: str) -> tuple[str, dict[str, Any] | None]:
+    """``(create|update|no-op, our entries as they are now)`` for writing ``entries`` into ``path``."""
+    names = {section: entry["name"] for section, entry in entries.items()}
+    before = current_entries(path, names)
+    if before is None:
+        return "create", None
+    same = all(before.get(section) == entry for section, entry in entries.items())
+    if same and before.get("current-context") == current_name:
+        return "no-op", before
+    return "update", before
+
+
+def write(
+    cluster: ClusterInfo,
+    options: ExecOptions,
+    path: str | os.PathLike[str] | None = None,
+    alias: str | None = None,
+) -> WriteResult:
+    """Merge our entries into the kubeconfig at ``path`` (default :func:`default_path`) and make ours current."""
+    # Write through a symlinked kubeconfig to its target, as kubectl does.
+    target = Path(os.path.realpath(resolve_path(path)))
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    entries = desired_entries(cluster, options, alias)
+    context = entries["contexts"]["name"]
+    with _locked(target):
+        op, _before = plan_op(target, entries, context)
+        if op == "no-op":
+            if (target.stat().st_mode & 0o777) != 0o600:
+                os.chmod(target, 0o600)
+            return WriteResult("no-op", target, context)
+        try:
+            text = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        _atomic_write(target, merge(text, entries, context))
+    return WriteResult("create" if op == "create" else "update", target, context)

@@ -1,0 +1,1 @@
+"""VPC CNI and capacity-planner tests."""

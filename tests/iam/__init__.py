@@ -1,0 +1,1 @@
+"""Tests of IAM → Kubernetes RBAC mappings: aws-auth, access entries, access check."""

@@ -181,6 +181,7 @@ def test_no_credentials_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_default_path_is_first_kubeconfig_entry_then_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)  # the suite-wide fixture sets one
     assert kubeconfig.default_path() == tmp_path / ".kube" / "config"
     first, second = tmp_path / "a", tmp_path / "b"
     monkeypatch.setenv("KUBECONFIG", f"{first}:{second}")

@@ -39,7 +39,7 @@ def test_apply_converges_then_nothing_to_do(sandbox: Sandbox, cli: CliRunner) ->
     assert {(g["name"], g["status"]) for g in status["nodeGroups"]} == {("general", "ACTIVE"), ("spot", "ACTIVE")}
 
     plan = json.loads(cli("plan", "-f", DEMO, "-o", "json").out)
-    assert plan["summary"]["no-op"] == len(plan["changes"]) == 10, [c for c in plan["changes"] if c["op"] != "no-op"]
+    assert plan["summary"]["no-op"] == len(plan["changes"]) == 15, [c for c in plan["changes"] if c["op"] != "no-op"]
 
     before = owned(sandbox.inventory())
     again = _apply(cli, plan["hash"])
@@ -108,4 +108,4 @@ def test_apply_converges_under_faults(sandbox: Sandbox, cli: CliRunner) -> None:
     counts = sandbox.fault_counts()
     assert counts["throttle"] > 0 and counts["error5xx"] > 0, counts
     plan = json.loads(cli("plan", "-f", DEMO, "-o", "json").out)
-    assert plan["summary"]["no-op"] == 10
+    assert plan["summary"]["no-op"] == 15

@@ -35,7 +35,17 @@ def test_existing_vpc_lifecycle(sandbox: Sandbox, cli: CliRunner, tmp_path: Path
     spec.write_text(text, encoding="utf-8")
 
     plan = json.loads(cli("plan", "-f", str(spec), "-o", "json").out)
-    assert [c["step"] for c in plan["changes"]] == ["cluster_role", "cluster", "node_role", "nodegroup[apps]"]
+    assert [c["step"] for c in plan["changes"]] == [
+        "cluster_role",
+        "cluster",
+        "vpc_cni",
+        "aws_node_env",
+        "node_role",
+        "nodegroup[apps]",
+        "aws_auth",
+        "access_entries",
+        "kubeconfig",
+    ]
     cluster = plan["changes"][1]["after"]
     assert cluster["subnetIds"] == sorted([a, b]) and cluster["securityGroupIds"] == [sg]
     assert cluster["authenticationMode"] == "API" and cluster["endpointPublicAccess"] is False
@@ -48,7 +58,7 @@ def test_existing_vpc_lifecycle(sandbox: Sandbox, cli: CliRunner, tmp_path: Path
     ng = eks.describe_nodegroup(clusterName="shared-vpc", nodegroupName="apps")["nodegroup"]
     assert ng["amiType"] == "AL2023_ARM_64_STANDARD" and ng["status"] == "ACTIVE"
     again = json.loads(cli("plan", "-f", str(spec), "-o", "json").out)
-    assert again["summary"]["no-op"] == 4, [c for c in again["changes"] if c["op"] != "no-op"]
+    assert again["summary"]["no-op"] == 9, [c for c in again["changes"] if c["op"] != "no-op"]
 
     teardown = json.loads(cli("plan", "-f", str(spec), "--playbook", "teardown", "-o", "json").out)
     assert teardown["summary"]["delete"] == 4  # node group, cluster, two roles: nothing of the user's network

@@ -67,7 +67,7 @@ def test_sandbox_flag_starts_one_in_process_when_none_runs(tmp_path: Path) -> No
     assert r.returncode == 0, r.stderr
     assert "started an in-process sandbox at http://127.0.0.1:" in r.stderr
     plan = json.loads(r.stdout)
-    assert plan["summary"]["create"] == 14 and plan["account"] == "123456789012"
+    assert plan["summary"]["create"] == 13 and plan["account"] == "123456789012"
     # a fresh sandbox is deterministic: the same spec plans to the same hash
     again = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "plan", "-f", str(EXAMPLES / "demo.yaml"), "--sandbox", "-o", "json"],

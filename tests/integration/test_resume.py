@@ -116,5 +116,5 @@ def test_killed_apply_resumes_without_duplicates(sandbox_process: dict[str, str]
     assert {s["status"] for s in detail["steps"]} == {"done"}
     # the journal is intact and a fresh plan has nothing to do
     again = json.loads(_run("plan", "-f", DEMO, "--sandbox", "-o", "json").stdout)
-    assert again["summary"]["no-op"] == 10
+    assert again["summary"]["no-op"] == 15
     request_close()

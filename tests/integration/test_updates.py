@@ -64,7 +64,7 @@ def test_scale_relabel_logging_and_upgrade_in_place(running: Path, cli: CliRunne
     group = eks.describe_nodegroup(clusterName="demo", nodegroupName="general")["nodegroup"]
     assert group["scalingConfig"] == {"minSize": 1, "desiredSize": 3, "maxSize": 5}
     assert group["labels"] == {"role": "general-purpose"}
-    assert _plan(cli, running)["summary"]["no-op"] == 10
+    assert _plan(cli, running)["summary"]["no-op"] == 15
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,12 @@ class KubeconfigWrite(Action):
         info: kubeconfig.ClusterInfo | None = current["info"]
         if info is None:
             # The cluster does not exist yet (it is made earlier in the same run).
-            after = {"context": context, "server": ctx.unknown("server"), "certificateAuthority": ctx.unknown("ca")}
+            # Plan the same shape apply will produce, with only what the cluster decides unknown,
+            # so the runner can check the fresh plan against this approved one.
+            placeholder = kubeconfig.ClusterInfo(args.cluster, current["arn"], "https://known-after-apply", "", ctx.region)
+            after = _summary(kubeconfig.desired_entries(placeholder, self._options(args, ctx), args.alias), context) or {}
+            after["server"] = ctx.unknown("server")
+            after["certificateAuthority"] = ctx.unknown("ca")
             op = Op.UPDATE if existing else Op.CREATE
             return Planned(
                 op, resource, before=before, after=after, reason="the cluster's endpoint is known after apply", outputs=outputs

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -101,6 +102,12 @@ def test_kubectl_authenticates_through_the_builtin_exec_plugin(sandbox_process: 
     plan = json.loads(_run("plan", "-f", DEMO, "--sandbox", "-o", "json").stdout)
     _run("apply", "-f", DEMO, "--sandbox", "--approve", plan["hash"], "--poll-max", "0.1", "-o", "json")
 
+    # The apply itself wrote the kubeconfig (the cluster playbook's kubeconfig step) to $KUBECONFIG.
+    applied = Path(os.environ["KUBECONFIG"])
+    assert stat.S_IMODE(applied.stat().st_mode) == 0o600
+    assert len(_kubectl(tmp_path, applied)("get", "nodes", "-o", "name").stdout.split()) == 3
+
+    # The same through the verb, into a file of its own.
     config = tmp_path / "kube" / "config"
     r = _run("kubeconfig", "--cluster", "demo", "--sandbox", "--path", str(config), "-o", "json")
     arn = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/demo"
@@ -147,25 +154,18 @@ def test_kubectl_authenticates_through_the_builtin_exec_plugin(sandbox_process: 
     denied = erin("get", "nodes")
     assert denied.returncode != 0 and "Unauthorized" in denied.stderr
 
-    # The admin maps erin in aws-auth with the kubernetes client (read-modify-write on resourceVersion).
-    import kubernetes.client
-
-    from assistant.aws import AwsContext
-    from assistant.kubeclient import api_client
-
-    saved = {k: os.environ.get(k) for k in sandbox_env}
-    os.environ.update(sandbox_env)
-    try:
-        core = kubernetes.client.CoreV1Api(api_client(AwsContext(region="us-east-1"), "demo"))
-        aws_auth = core.read_namespaced_config_map("aws-auth", "kube-system")
-        aws_auth.data["mapUsers"] = yaml.safe_dump([{"userarn": user_arn, "username": "erin", "groups": ["platform-team"]}])
-        core.replace_namespaced_config_map("aws-auth", "kube-system", aws_auth)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    # Map erin through the playbook: add it to the spec's iamMappings, plan, approve, apply.
+    spec = tmp_path / "demo.yaml"
+    spec.write_text(
+        Path(DEMO).read_text(encoding="utf-8")
+        + "\niamMappings:\n"
+        + f"  - {{arn: '{user_arn}', kind: user, username: erin, groups: [platform-team], via: aws-auth}}\n",
+        encoding="utf-8",
+    )
+    plan = json.loads(_run("plan", "-f", str(spec), "--sandbox", "-o", "json").stdout)
+    changed = {c["step"]: c for c in plan["changes"] if c["op"] != "no-op"}
+    assert set(changed) == {"aws_auth"}, changed
+    _run("apply", "-f", str(spec), "--sandbox", "--approve", plan["hash"], "--poll-max", "0.1")
 
     me = _whoami(erin)
     assert (me["username"], me["groups"]) == ("erin", ["platform-team", "system:authenticated"])

@@ -182,9 +182,16 @@ def _sandbox_env(ctx: dict[str, Any]) -> None:
         sb.start()
         ctx["sandbox"] = sb
         env = sb.env()
+        note = ""
+        if "KUBECONFIG" not in os.environ:
+            # This sandbox dies with the command: keep its context out of the user's ~/.kube/config.
+            from .store import state_dir
+
+            os.environ["KUBECONFIG"] = str(state_dir() / "sandbox-kubeconfig")
+            note = f"; its kubeconfig goes to {os.environ['KUBECONFIG']}"
         _err(
             f"started an in-process sandbox at {sb.aws_url} (state is lost when this command ends; "
-            "run 'eks-assist sandbox' in another terminal to keep it)"
+            f"run 'eks-assist sandbox' in another terminal to keep it){note}"
         )
     for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(k, None)

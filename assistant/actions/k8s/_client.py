@@ -52,8 +52,8 @@ def _ca_file(pem: bytes) -> str:
         return path
 
 
-def core_v1(ctx: Any, cluster: dict[str, Any]) -> Any:
-    """A ``CoreV1Api`` for a described (ACTIVE) cluster."""
+def api_client(ctx: Any, cluster: dict[str, Any]) -> Any:
+    """A ``kubernetes.client.ApiClient`` for a described (ACTIVE) cluster, with a fresh EKS token."""
     import kubernetes.client
 
     cfg = kubernetes.client.Configuration()
@@ -63,7 +63,14 @@ def core_v1(ctx: Any, cluster: dict[str, Any]) -> Any:
     token = get_token(_session(ctx), ctx.region, cluster["name"])
     cfg.api_key["authorization"] = token.token
     cfg.api_key_prefix["authorization"] = "Bearer"
-    return kubernetes.client.CoreV1Api(kubernetes.client.ApiClient(cfg))
+    return kubernetes.client.ApiClient(cfg)
+
+
+def core_v1(ctx: Any, cluster: dict[str, Any]) -> Any:
+    """A ``CoreV1Api`` for a described (ACTIVE) cluster."""
+    import kubernetes.client
+
+    return kubernetes.client.CoreV1Api(api_client(ctx, cluster))
 
 
 def status_of(exc: BaseException) -> int | None:

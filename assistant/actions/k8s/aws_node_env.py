@@ -8,37 +8,21 @@ overwrite a direct edit, so its ``configurationValues`` are the place (``eks.add
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from pydantic import Field
 
-from ...kubeauth import get_token
 from ...plan import Op
 from ..aws.eks_addon import ORDER_NOTE, cni_env
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import error_code
 from ..registry import register
-from ._client import _ca_file, _session, status_of
+from ._client import api_client, status_of
 
 NAMESPACE = "kube-system"
 NAME = "aws-node"
 CONTAINER = "aws-node"
 MAX_ATTEMPTS = 10
-
-
-def api_client(ctx: ActionContext, cluster: dict[str, Any]) -> Any:
-    """A ``kubernetes.client.ApiClient`` for a described (ACTIVE) cluster, like ``_client.core_v1``."""
-    import kubernetes.client
-
-    cfg = kubernetes.client.Configuration()
-    cfg.host = cluster["endpoint"]
-    cfg.ssl_ca_cert = _ca_file(base64.b64decode((cluster.get("certificateAuthority") or {}).get("data", "")))
-    cfg.verify_ssl = True
-    token = get_token(_session(ctx), ctx.region, cluster["name"])
-    cfg.api_key["authorization"] = token.token
-    cfg.api_key_prefix["authorization"] = "Bearer"
-    return kubernetes.client.ApiClient(cfg)
 
 
 def active_cluster(ctx: ActionContext, name: str) -> dict[str, Any] | None:

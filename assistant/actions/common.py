@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from ..plan import Op, Unknown
 
@@ -10,6 +11,7 @@ State = Literal["present", "absent"]
 # Values that may come from another step's outputs and so be unknown at plan time.
 Str = str | Unknown
 StrList = list[str] | Unknown
+T = TypeVar("T")
 
 
 def error_code(exc: BaseException) -> str:
@@ -18,6 +20,16 @@ def error_code(exc: BaseException) -> str:
     if isinstance(resp, dict):
         return str(resp.get("Error", {}).get("Code", ""))
     return ""
+
+
+def or_none(call: Callable[[], T], *not_found: str) -> T | None:
+    """``call()``, or None when AWS answers one of the ``not_found`` codes (default ResourceNotFoundException)."""
+    try:
+        return call()
+    except Exception as exc:
+        if error_code(exc) in (not_found or ("ResourceNotFoundException",)):
+            return None
+        raise
 
 
 def sorted_list(values: Any) -> Any:

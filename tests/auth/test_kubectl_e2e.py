@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import yaml
 from assistant import kubeconfig
 from assistant.sandbox import statefile
 
-from ..integration.conftest import DEMO
+from ..integration.conftest import DEMO, sandbox_subprocess
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "assistant.cli"]
@@ -33,32 +31,8 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture
 def sandbox_process(isolated_env: Path) -> Iterator[statefile.SandboxInfo]:
-    proc = subprocess.Popen(
-        [*CLI, "sandbox", "--port", "0", "--k8s-port", "0", "--latency", "none"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        info = None
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise AssertionError(f"sandbox exited: {proc.stdout.read() if proc.stdout else ''}")
-            info = statefile.find_running()
-            if info is not None:
-                break
-            time.sleep(0.2)
-        assert info is not None, "sandbox did not come up"
+    with sandbox_subprocess("--latency", "none") as info:
         yield info
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +14,7 @@ import pytest
 
 from assistant.aws import AwsContext
 from assistant.guard import is_read_only
-from assistant.sandbox import Sandbox
+from assistant.sandbox import Sandbox, statefile
 
 from ..cli.conftest import cli  # noqa: F401 - re-exported fixture
 from ..conftest import EXAMPLES
@@ -53,3 +58,33 @@ def owned(inventory: dict[str, Any]) -> str:
     import json
 
     return json.dumps(inventory, sort_keys=True, indent=1, default=str)
+
+
+@contextlib.contextmanager
+def sandbox_subprocess(*flags: str) -> Iterator[statefile.SandboxInfo]:
+    """A real `eks-assist sandbox` process on free ports, found through its state file."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "sandbox", "--port", "0", "--k8s-port", "0", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        info = None
+        deadline = time.monotonic() + 60
+        while info is None and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"sandbox exited: {proc.stdout.read() if proc.stdout else ''}")
+            info = statefile.find_running()
+            time.sleep(0.2)
+        assert info is not None, "sandbox did not come up"
+        yield info
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()

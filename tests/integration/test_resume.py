@@ -18,10 +18,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from assistant.sandbox import statefile
 from assistant.store import open_store
 
-from .conftest import DEMO
+from .conftest import DEMO, sandbox_subprocess
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "assistant.cli"]
@@ -29,33 +28,8 @@ CLI = [sys.executable, "-m", "assistant.cli"]
 
 @pytest.fixture
 def sandbox_process(isolated_env: Path) -> Iterator[dict[str, str]]:
-    env = dict(os.environ)
-    proc = subprocess.Popen(
-        [*CLI, "sandbox", "--port", "0", "--k8s-port", "0", "--latency", "realistic", "--time-scale", "0.01"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        info = None
-        while time.monotonic() < deadline and info is None:
-            if proc.poll() is not None:
-                raise AssertionError(f"sandbox exited: {proc.stdout.read() if proc.stdout else ''}")
-            info = statefile.find_running()
-            time.sleep(0.2)
-        assert info is not None, "sandbox did not come up"
+    with sandbox_subprocess("--latency", "realistic", "--time-scale", "0.01") as info:
         yield info.env()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

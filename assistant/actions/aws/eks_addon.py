@@ -19,7 +19,7 @@ from ...errors import InputError
 from ...plan import Op
 from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, error_code
+from ..common import State, error_code, or_none
 from ..registry import register
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -107,12 +107,9 @@ class EksAddon(Action):
     typical_seconds = 60.0
 
     def read(self, args: EksAddonArgs, ctx: ActionContext) -> dict[str, Any] | None:
-        try:
-            a = ctx.client("eks").describe_addon(clusterName=args.cluster, addonName=args.name)["addon"]
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
+        a = or_none(lambda: ctx.client("eks").describe_addon(clusterName=args.cluster, addonName=args.name)["addon"])
+        if a is None:
+            return None
         return {
             "arn": a.get("addonArn"),
             "status": a.get("status"),

@@ -11,7 +11,7 @@ from ...errors import InputError
 from ...plan import Op
 from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, Str, StrList, compare, error_code, sorted_list, user_tags
+from ..common import State, Str, StrList, compare, error_code, or_none, sorted_list, user_tags
 from ..registry import register
 
 AUTH_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
@@ -65,12 +65,9 @@ class EksCluster(Action):
 
     # -- read ------------------------------------------------------------------------
     def read(self, args: EksClusterArgs, ctx: ActionContext) -> dict[str, Any] | None:
-        try:
-            c = ctx.client("eks").describe_cluster(name=args.name)["cluster"]
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
+        c = or_none(lambda: ctx.client("eks").describe_cluster(name=args.name)["cluster"])
+        if c is None:
+            return None
         vpc = c.get("resourcesVpcConfig", {})
         public = vpc.get("endpointPublicAccess", True)
         logging = sorted(

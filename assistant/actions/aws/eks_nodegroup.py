@@ -10,7 +10,7 @@ from ... import tags as owntags
 from ...plan import Op
 from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, Str, StrList, compare, error_code, sorted_list, user_tags
+from ..common import State, Str, StrList, compare, error_code, or_none, sorted_list, user_tags
 from ..registry import register
 
 REPLACE_FIELDS = ("nodeRoleArn", "subnetIds", "instanceTypes", "amiType", "capacityType", "diskSize", "launchTemplate")
@@ -84,12 +84,9 @@ class EksNodegroup(Action):
     typical_seconds = 180.0
 
     def read(self, args: EksNodegroupArgs, ctx: ActionContext) -> dict[str, Any] | None:
-        try:
-            ng = ctx.client("eks").describe_nodegroup(clusterName=args.cluster, nodegroupName=args.name)["nodegroup"]
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
+        ng = or_none(lambda: ctx.client("eks").describe_nodegroup(clusterName=args.cluster, nodegroupName=args.name)["nodegroup"])
+        if ng is None:
+            return None
         sc = ng.get("scalingConfig", {})
         lt = ng.get("launchTemplate")
         return {

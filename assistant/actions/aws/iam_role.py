@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from ... import tags as owntags
 from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, error_code
+from ..common import State, error_code, or_none
 from ..registry import register
 
 
@@ -74,12 +74,9 @@ class IamRole(Action):
 
     def read(self, args: IamRoleArgs, ctx: ActionContext) -> dict[str, Any] | None:
         iam = ctx.client("iam")
-        try:
-            role = iam.get_role(RoleName=args.name)["Role"]
-        except Exception as exc:
-            if error_code(exc) == "NoSuchEntity":
-                return None
-            raise
+        role = or_none(lambda: iam.get_role(RoleName=args.name)["Role"], "NoSuchEntity")
+        if role is None:
+            return None
         policies: list[str] = []
         for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=args.name):
             policies.extend(p["PolicyArn"] for p in page["AttachedPolicies"])

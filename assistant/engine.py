@@ -94,8 +94,12 @@ class Engine:
         method: str,
         playbook: str = "cluster",
         kind: str = "apply",
+        run_id: str | None = None,
     ) -> tuple[str, dict[str, Any]]:
-        """Re-plan, refuse unless the fresh hash is the approved one, then run. Returns (run id, outputs)."""
+        """Re-plan, refuse unless the fresh hash is the approved one, then run. Returns (run id, outputs).
+
+        ``run_id`` lets a change request name its run before it starts (default: a new id).
+        """
         planning = self.plan(loaded, playbook, preflight=(kind == "apply"))
         fresh = planning.plan
         try:
@@ -104,7 +108,7 @@ class Engine:
             self.store.audit("apply-refused", "", approver, approved_hash, {"fresh": fresh.hash, "reason": str(exc)})
             raise
         run = RunRecord(
-            id=new_run_id(),
+            id=run_id or new_run_id(),
             kind=kind,
             status="applying",
             playbook=playbook,
@@ -153,6 +157,19 @@ class Engine:
         self.store.audit("resumed", run.id, run.approver, run.plan_hash, {})
         outputs = self._runner().execute(run, planning, approved)
         return run.id, outputs
+
+    def last_spec(self, cluster: str) -> LoadedSpec:
+        """The spec of the newest successful apply of ``cluster`` in this region (for destroy from a UI)."""
+        for run in self.store.list_runs(limit=1000):
+            if run.kind == "apply" and run.status == "succeeded" and run.region == self.aws.region:
+                data, locator = loads(run.spec_source, run.spec_file)
+                loaded = parse_spec(data, locator, source=run.spec_source)
+                if loaded.spec.metadata.name == cluster:
+                    return loaded
+        raise InputError(
+            f"no successful eks-assist apply of cluster '{cluster}' in {self.aws.region} is recorded here; "
+            f"destroy it with: eks-assist destroy -f <its spec file>"
+        )
 
     def _runner(self) -> Runner:
         account, _ = self.aws.identity()

@@ -38,6 +38,9 @@ class RunOptions:
     poll_min: float = 2.0
     poll_max: float = 15.0
     wait_timeout: float = 3600.0
+    # Set from another thread (a UI's Cancel) to stop starting steps and end waits; the run
+    # is left "interrupted" and resumable.
+    cancel: threading.Event | None = None
 
 
 def matches(approved: Any, fresh: Any) -> bool:
@@ -90,7 +93,7 @@ class Runner:
         self.region = region
         self.sink = sink
         self.options = options or RunOptions()
-        self.cancel_event = threading.Event()
+        self.cancel_event = self.options.cancel or threading.Event()
         self._t0 = time.monotonic()
 
     def _emit(self, run_id: str, kind: str, step: str = "", message: str = "", **kw: Any) -> None:
@@ -221,7 +224,8 @@ class Runner:
             if self.cancel_event.is_set():
                 lines.append("cancelled")
             msg = "; ".join(lines) or "incomplete"
-            self.store.update_run(run.id, status="failed", error=msg)
+            cancelled = self.cancel_event.is_set() and not failed
+            self.store.update_run(run.id, status="interrupted" if cancelled else "failed", error=msg)
             self._emit(run.id, "run_failed", message=msg)
             raise RunFailed(
                 f"{len(failed)} step(s) failed, {len(skipped)} skipped, {len(done)} done:\n  "

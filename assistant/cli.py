@@ -1,6 +1,7 @@
 """``eks-assist``: the command-line entry point.
 
-Verbs: sandbox, validate, plan, apply, destroy, status, runs, resume, schema, playbooks.
+Verbs: sandbox, validate, plan, apply, destroy, status, runs, resume, audit, locks, schema, playbooks,
+access, capacity, token, kubeconfig (and slack, for the bot).
 Exit codes: 0 ok, 1 the run failed, 2 invalid input, 3 approval refused or plan changed.
 
 Only ``argparse`` is imported at module level so that ``eks-assist --help`` stays fast;
@@ -114,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="HASH",
                 help="approve the plan with this hash non-interactively; refused if the fresh plan differs",
             )
+            from . import request_cli
+
+            request_cli.add_arguments(p)
             _add_run_tuning(p)
         _add_aws(p)
         _add_output(p)
@@ -133,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_aws(p)
     _add_run_tuning(p)
     _add_output(p)
+
+    from . import audit_cli
+
+    p = sub.add_parser("audit", help="the append-only audit log: requests, approvals, refusals, AWS request ids")
+    audit_cli.add_audit_arguments(p)
+    p = sub.add_parser("locks", help="cluster locks held by pending or running changes; release a stuck one")
+    audit_cli.add_locks_arguments(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec (for editors)")
     p.add_argument("--actions", action="store_true", help="print the action catalogue (arguments, IAM permissions) instead")
@@ -154,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     token_cli.add_arguments(sub.add_parser("token", help="print an EKS token as a kubectl ExecCredential (exec plugin)"))
     kubeconfig_cli.add_arguments(sub.add_parser("kubeconfig", help="add or update a cluster's context in a kubeconfig"))
+
+    p = sub.add_parser("slack", help="the Slack bot: /eks commands, approvals and live progress ('slack serve')")
+    from slackbot import cli_args as slack_cli
+
+    slack_cli.add_arguments(p)
     return parser
 
 
@@ -319,13 +335,17 @@ def cmd_plan(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
 def _apply(args: argparse.Namespace, ctx: dict[str, Any], kind: str) -> int:
     import getpass
 
+    from . import request_cli
     from .engine import DESTROY_PLAYBOOK, load
     from .errors import ApprovalError
     from .plan import render_text
 
+    request_cli.validate(args)
     loaded = load(args.file)
     playbook = DESTROY_PLAYBOOK if kind == "destroy" else args.playbook
     engine = _engine(args, ctx, loaded.spec.metadata.region, quiet=args.output == "json")
+    if args.request_approval:
+        return request_cli.run(args, engine, loaded, playbook, kind)
     _, caller = engine.aws.identity()
     approver = f"{getpass.getuser()} ({caller})"
     if args.approve:
@@ -352,12 +372,17 @@ def _apply(args: argparse.Namespace, ctx: dict[str, Any], kind: str) -> int:
     if args.output == "json":
         _print_json({"runId": run_id, "outputs": outputs, "changed": True})
     else:
-        print(f"\n{kind.capitalize()} complete (run {run_id}).")
-        for k, v in outputs.items():
-            if k == "certificateAuthority" and v:
-                v = f"{str(v)[:24]}… ({len(str(v))} chars)"
-            print(f"  {k}: {v}")
+        print_outputs(f"{kind.capitalize()} complete (run {run_id}).", outputs)
     return EXIT_OK
+
+
+def print_outputs(headline: str, outputs: dict[str, Any]) -> None:
+    """The end-of-run summary; the CA bundle is shortened, never printed whole."""
+    print(f"\n{headline}")
+    for k, v in outputs.items():
+        if k == "certificateAuthority" and v:
+            v = f"{str(v)[:24]}… ({len(str(v))} chars)"
+        print(f"  {k}: {v}")
 
 
 def cmd_apply(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
@@ -546,8 +571,11 @@ VERBS = {
     "playbooks": cmd_playbooks,
     "access": cmd_access,
     "capacity": cmd_capacity,
+    "audit": lambda args, ctx: int(__import__("assistant.audit_cli", fromlist=["run_audit"]).run_audit(args)),
+    "locks": lambda args, ctx: int(__import__("assistant.audit_cli", fromlist=["run_locks"]).run_locks(args)),
     "token": lambda args, ctx: int(__import__("assistant.token_cli", fromlist=["run"]).run(args)),
     "kubeconfig": lambda args, ctx: int(__import__("assistant.kubeconfig_cli", fromlist=["run"]).run(args)),
+    "slack": lambda args, ctx: int(__import__("slackbot.cli_args", fromlist=["run"]).run(args)),
 }
 
 

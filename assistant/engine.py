@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import approval as approvals
+from . import locks
 from .aws import AwsContext
 from .capacity import capacity_warnings, spec_problems
 from .errors import ApprovalError, InputError, PlanChangedError, RunFailed
@@ -95,10 +96,13 @@ class Engine:
         playbook: str = "cluster",
         kind: str = "apply",
         run_id: str | None = None,
+        lock_holder: str | None = None,
     ) -> tuple[str, dict[str, Any]]:
         """Re-plan, refuse unless the fresh hash is the approved one, then run. Returns (run id, outputs).
 
         ``run_id`` lets a change request name its run before it starts (default: a new id).
+        The cluster's lock is taken for the run, unless ``lock_holder`` (a change request)
+        already holds it on the run's behalf; another holder refuses the apply (exit 3).
         """
         planning = self.plan(loaded, playbook, preflight=(kind == "apply"))
         fresh = planning.plan
@@ -107,8 +111,28 @@ class Engine:
         except ApprovalError as exc:
             self.store.audit("apply-refused", "", approver, approved_hash, {"fresh": fresh.hash, "reason": str(exc)})
             raise
+        run_id = run_id or new_run_id()
+        key = (fresh.account, fresh.region, loaded.spec.metadata.name)
+        locks.acquire(self.store, key, lock_holder or run_id, approver, pid=os.getpid())
+        try:
+            return self._start(loaded, fresh, planning, run_id, approver, method, playbook, kind)
+        finally:
+            if lock_holder is None:
+                locks.release(self.store, key, run_id)
+
+    def _start(
+        self,
+        loaded: LoadedSpec,
+        fresh: Plan,
+        planning: Planning,
+        run_id: str,
+        approver: str,
+        method: str,
+        playbook: str,
+        kind: str,
+    ) -> tuple[str, dict[str, Any]]:
         run = RunRecord(
-            id=run_id or new_run_id(),
+            id=run_id,
             kind=kind,
             status="applying",
             playbook=playbook,
@@ -130,8 +154,8 @@ class Engine:
         outputs = self._runner().execute(run, planning, fresh)
         return run.id, outputs
 
-    def resume(self, run_id: str) -> tuple[str, dict[str, Any]]:
-        """Continue a failed or killed run under its original approval."""
+    def resume(self, run_id: str, lock_holder: str | None = None) -> tuple[str, dict[str, Any]]:
+        """Continue a failed or killed run under its original approval (taking the cluster lock like apply)."""
         run = self.get_run(run_id)
         if run.status == "succeeded":
             raise InputError(f"run {run.id} already succeeded; nothing to resume")
@@ -153,9 +177,15 @@ class Engine:
         if account != approved.account:
             raise ApprovalError(f"run {run.id} was approved for account {approved.account}, not {account}")
         planning = build_plan(pb, loaded.spec.canonical(), self.aws.client, account, self.aws.region)
-        self.store.update_run(run.id, pid=os.getpid())
-        self.store.audit("resumed", run.id, run.approver, run.plan_hash, {})
-        outputs = self._runner().execute(run, planning, approved)
+        key = (account, self.aws.region, loaded.spec.metadata.name)
+        locks.acquire(self.store, key, lock_holder or run.id, run.approver, pid=os.getpid())
+        try:
+            self.store.update_run(run.id, pid=os.getpid())
+            self.store.audit("resumed", run.id, run.approver, run.plan_hash, {})
+            outputs = self._runner().execute(run, planning, approved)
+        finally:
+            if lock_holder is None:
+                locks.release(self.store, key, run.id)
         return run.id, outputs
 
     def last_spec(self, cluster: str) -> LoadedSpec:

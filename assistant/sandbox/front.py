@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -51,7 +52,11 @@ class SandboxFront:
                     response = aws_errors.unavailable_response(service, environ)
                 return response(environ, start_response)
         if service == "eks":
-            return self._eks(environ, _read_body(environ))(environ, start_response)
+            response = self._eks(environ, _read_body(environ))
+            # Real EKS names every response; the audit log records these ids for mutating calls.
+            if "x-amzn-RequestId" not in response.headers:
+                response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+            return response(environ, start_response)
         if service == "iam":
             moto_state.ensure_aws_managed_policies(caller(environ)[1])
         body: Iterable[bytes] = self._moto_app(environ, start_response)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import RunRecord, StepRecord
+from .sqlite_requests import REQUESTS_SCHEMA, RequestTables
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -47,7 +48,7 @@ CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
 _RUN_JSON = {"plan", "outputs"}
 
 
-class SQLiteStore:
+class SQLiteStore(RequestTables):
     """The default :class:`~assistant.store.base.Store`."""
 
     def __init__(self, path: Path) -> None:
@@ -60,7 +61,7 @@ class SQLiteStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
         with self._lock:
-            self._db.executescript(SCHEMA)
+            self._db.executescript(SCHEMA + REQUESTS_SCHEMA)
         with contextlib.suppress(OSError):
             path.chmod(0o600)
 

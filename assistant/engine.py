@@ -15,7 +15,7 @@ from typing import Any
 from . import approval as approvals
 from . import locks
 from .aws import AwsContext
-from .capacity import capacity_warnings, spec_problems
+from .capacity import capacity_warnings
 from .errors import ApprovalError, InputError, PlanChangedError, RunFailed
 from .events import EventSink, discard
 from .plan import Plan
@@ -75,11 +75,6 @@ class Engine:
         pb = load_playbook(playbook)
         if preflight:
             self.check_spec(loaded)
-        # CNI combinations the VPC CNI rejects, located in the spec (exit 2, nothing called);
-        # never in the way of a teardown.
-        cni_problems = spec_problems(loaded) if playbook != DESTROY_PLAYBOOK else []
-        if cni_problems:
-            raise InputError(cni_problems)
         account, _ = self.aws.identity()
         spec = loaded.spec.canonical()
         # Subnets too small for the node groups at max scale; read-only, and moot for teardown.

@@ -843,6 +843,26 @@ class Cni(_Model):
             _fail(f"addonVersion must look like v1.19.2-eksbuild.1, got {v!r}")
         return v
 
+    @model_validator(mode="after")
+    def _combinations(self) -> Cni:
+        # The same rules the planner enforces, here too so that `validate` and the wizard catch them.
+        from .capacity import CniSettings, check_settings
+
+        settings = CniSettings(
+            prefix_delegation=self.prefix_delegation,
+            warm_eni_target=self.warm_eni_target,
+            warm_ip_target=self.warm_ip_target,
+            minimum_ip_target=self.minimum_ip_target,
+            warm_prefix_target=self.warm_prefix_target,
+            custom_networking=self.custom_networking.enabled,
+            external_snat=self.external_snat,
+        )
+        issues = _Issues()
+        for field, message in check_settings(settings):
+            issues.add((field,), message)
+        issues.raise_any()
+        return self
+
 
 class AccessPolicy(_Model):
     """An EKS access policy associated with an access entry."""

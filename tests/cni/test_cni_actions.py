@@ -174,12 +174,14 @@ def test_custom_networking_creates_eniconfigs(sandbox: Sandbox, tmp_path: Path) 
     }
 
 
-def test_bad_cni_combination_fails_the_plan(sandbox: Sandbox, tmp_path: Path) -> None:
-    loaded = write_spec(tmp_path, "  warmPrefixTarget: 1")
+def test_bad_cni_combination_is_refused_when_the_spec_loads(tmp_path: Path) -> None:
+    # The spec model holds the VPC CNI's combination rules, so `validate` and the wizard refuse it too.
     with pytest.raises(InputError) as exc:
-        changes(loaded)
+        write_spec(tmp_path, "  warmPrefixTarget: 1")
     assert exc.value.exit_code == 2
-    assert "cni.warmPrefixTarget: warmPrefixTarget needs prefixDelegation: true" in str(exc.value)
+    [problem] = exc.value.problems
+    assert problem.path == "cni.warmPrefixTarget" and problem.line is not None
+    assert "warmPrefixTarget needs prefixDelegation: true" in problem.message
 
 
 def test_plan_before_the_cluster_exists(sandbox: Sandbox, tmp_path: Path) -> None:

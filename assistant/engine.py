@@ -79,7 +79,7 @@ class Engine:
         spec = loaded.spec.canonical()
         # Subnets too small for the node groups at max scale; read-only, and moot for teardown.
         warnings = capacity_warnings(spec, self.aws.client) if playbook != DESTROY_PLAYBOOK else []
-        return build_plan(pb, spec, self.aws.client, account, self.aws.region, warnings=warnings)
+        return build_plan(pb, spec, self.aws.client, account, self.aws.region, warnings=warnings, session=self.aws.session)
 
     # -- apply -----------------------------------------------------------------------
     def apply(
@@ -171,7 +171,7 @@ class Engine:
         account, _ = self.aws.identity()
         if account != approved.account:
             raise ApprovalError(f"run {run.id} was approved for account {approved.account}, not {account}")
-        planning = build_plan(pb, loaded.spec.canonical(), self.aws.client, account, self.aws.region)
+        planning = build_plan(pb, loaded.spec.canonical(), self.aws.client, account, self.aws.region, session=self.aws.session)
         key = (account, self.aws.region, loaded.spec.metadata.name)
         locks.acquire(self.store, key, lock_holder or run.id, run.approver, pid=os.getpid())
         try:
@@ -198,7 +198,7 @@ class Engine:
 
     def _runner(self) -> Runner:
         account, _ = self.aws.identity()
-        return Runner(self.store, self.aws.client, account, self.aws.region, self.sink, self.options)
+        return Runner(self.store, self.aws.client, account, self.aws.region, self.sink, self.options, session=self.aws.session)
 
     def get_run(self, run_id: str) -> RunRecord:
         """A run by id or unique prefix."""

@@ -209,6 +209,7 @@ def build_plan(
     account: str,
     region: str,
     warnings: list[str] | None = None,
+    session: Any = None,
 ) -> Planning:
     """Plan a playbook against a spec. Makes read-only calls only."""
     base = base_context(spec_canonical)
@@ -217,7 +218,7 @@ def build_plan(
     changes: list[Change] = []
     for inst in instances:
         ctx = step_context(inst, instances, outputs, base)
-        actx = ActionContext(client=client, account=account, region=region, step=inst.id)
+        actx = ActionContext(client=client, account=account, region=region, step=inst.id, session=session)
         _, _, planned = plan_instance(inst, ctx, actx)
         outputs[inst.id] = planned.outputs
         changes.append(

@@ -86,8 +86,10 @@ class Runner:
         region: str,
         sink: EventSink,
         options: RunOptions | None = None,
+        session: Any = None,
     ) -> None:
         self.store = store
+        self.session = session
         self.client = client
         self.account = account
         self.region = region
@@ -125,6 +127,7 @@ class Runner:
             poll_max=self.options.poll_max,
             wait_timeout=self.options.wait_timeout,
             cancelled=self.cancel_event.is_set,
+            session=self.session,
         )
         args = render_args(inst, type(action), ctx)
         if is_unknown(args.model_dump()):

@@ -57,6 +57,9 @@ class ActionContext:
     poll_max: float = 15.0
     wait_timeout: float = 3600.0
     cancelled: Callable[[], bool] = lambda: False
+    # The boto3 session behind ``client``, for what needs credentials rather than a client
+    # (signing an EKS token for the Kubernetes API).
+    session: Any = None
 
     def unknown(self, output: str) -> Unknown:
         """This step's output ``output``, which will be known after apply."""

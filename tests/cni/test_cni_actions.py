@@ -121,7 +121,7 @@ def test_aws_node_env_fallback_without_addon(sandbox: Sandbox, tmp_path: Path) -
     from assistant.actions.k8s.aws_node_env import AwsNodeEnv, AwsNodeEnvArgs
 
     aws = AwsContext(region="us-east-1")
-    ctx = ActionContext(client=aws.client, account=aws.account, region="us-east-1", step="aws_node_env")
+    ctx = ActionContext(client=aws.client, account=aws.account, region="us-east-1", step="aws_node_env", session=aws.session)
     action = AwsNodeEnv()
     args = AwsNodeEnvArgs.model_validate({"cluster": "cni", "cni": loaded.spec.canonical()["cni"]})
     log = CallLog(aws)

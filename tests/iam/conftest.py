@@ -34,7 +34,7 @@ class World:
     cluster: str = CLUSTER
 
     def ctx(self, step: str = "test") -> ActionContext:
-        return ActionContext(client=self.aws.client, account=ACCOUNT, region=REGION, step=step)
+        return ActionContext(client=self.aws.client, account=ACCOUNT, region=REGION, step=step, session=self.aws.session)
 
     def plan(self, action: str, args: dict[str, Any], step: str = "test") -> tuple[Any, dict[str, Any] | None, Planned]:
         cls = registry.get(action)

@@ -21,22 +21,13 @@ _lock = threading.Lock()
 
 
 def _session(ctx: Any) -> Any:
-    """A boto3 session with the credentials behind ``ctx.client``; presigning makes no call."""
+    """The boto3 session behind ``ctx.client`` (so a --profile or assumed role signs the token too)."""
+    if ctx.session is not None:
+        return ctx.session
     import boto3
 
-    sts = ctx.client("sts")
-    # botocore keeps the resolved credentials on the client's signer; reusing them means a
-    # --profile or assumed role applies to the token exactly as to every other call.
-    creds = getattr(getattr(sts, "_request_signer", None), "_credentials", None)
-    if creds is None:
-        return boto3.Session(region_name=ctx.region)
-    frozen = creds.get_frozen_credentials()
-    return boto3.Session(
-        aws_access_key_id=frozen.access_key,
-        aws_secret_access_key=frozen.secret_key,
-        aws_session_token=frozen.token,
-        region_name=ctx.region,
-    )
+    # A context made without a session (tests that build one by hand): the default chain.
+    return boto3.Session(region_name=ctx.region)
 
 
 def _ca_file(pem: bytes) -> str:

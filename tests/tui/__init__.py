@@ -1,0 +1,1 @@
+"""Tests of the terminal wizard: Pilot walk-throughs on the sandbox, snapshots, and a tmux smoke test."""

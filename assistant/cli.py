@@ -79,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"eks-assist {_version()}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
+    # No verb on a terminal opens the wizard; these options are the wizard's (own dests, so a
+    # verb's --sandbox/-f/--profile/--region never collide with them).
+    w = parser.add_argument_group("the terminal wizard (no VERB, on a terminal)")
+    w.add_argument("-f", "--file", dest="wizard_file", metavar="SPEC", help="pre-fill every wizard screen from this spec")
+    w.add_argument(
+        "--sandbox",
+        dest="wizard_sandbox",
+        action="store_true",
+        help="run the wizard on the local sandbox (a running 'eks-assist sandbox', else one started for it)",
+    )
+    w.add_argument("--profile", dest="wizard_profile", help="AWS profile (default: boto3's standard credential chain)")
+    w.add_argument("--region", dest="wizard_region", help="AWS region (default: the spec's metadata.region, then AWS_REGION)")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
 
     p = sub.add_parser("sandbox", help="run the local sandbox (AWS + Kubernetes) in the foreground")
@@ -184,8 +196,11 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
-def _sandbox_env(ctx: dict[str, Any]) -> None:
-    """Point boto3 at the sandbox: a running one, else one started in this process."""
+def _sandbox_env(ctx: dict[str, Any], quiet: bool = False) -> None:
+    """Point boto3 at the sandbox: a running one, else one started in this process.
+
+    ``quiet`` keeps the "started a sandbox" note off stderr (the wizard owns the terminal).
+    """
     from .sandbox import statefile
 
     info = statefile.find_running()
@@ -205,10 +220,11 @@ def _sandbox_env(ctx: dict[str, Any]) -> None:
 
             os.environ["KUBECONFIG"] = str(state_dir() / "sandbox-kubeconfig")
             note = f"; its kubeconfig goes to {os.environ['KUBECONFIG']}"
-        _err(
-            f"started an in-process sandbox at {sb.aws_url} (state is lost when this command ends; "
-            f"run 'eks-assist sandbox' in another terminal to keep it){note}"
-        )
+        if not quiet:
+            _err(
+                f"started an in-process sandbox at {sb.aws_url} (state is lost when this command ends; "
+                f"run 'eks-assist sandbox' in another terminal to keep it){note}"
+            )
     for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(k, None)
     os.environ.update(env)
@@ -546,6 +562,22 @@ def cmd_sandbox(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     return int(command.run(args))
 
 
+def cmd_wizard(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    """The terminal wizard (Textual, imported only here so --help and the verbs stay light)."""
+    if args.wizard_sandbox and args.wizard_profile:
+        raise_input("--profile cannot be combined with --sandbox")
+    from tui.app import make_app
+
+    # The spec is checked before a sandbox starts: a bad file exits 2 with file:line:col, like the verbs.
+    app = make_app(
+        spec_file=args.wizard_file, region=args.wizard_region, profile=args.wizard_profile, sandbox=args.wizard_sandbox
+    )
+    if args.wizard_sandbox:
+        # Started from the app's connect worker, so the first screen paints at once.
+        app.before_connect = lambda: _sandbox_env(ctx, quiet=True)
+    return int(app.run() or EXIT_OK)
+
+
 def cmd_capacity(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from . import capacity_cli
 
@@ -601,12 +633,13 @@ def _aws_error(exc: BaseException) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.verb:
+    if not args.verb and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # No terminal (CI, pipes): nobody could use the wizard.
         parser.print_help()
         return EXIT_OK
     ctx: dict[str, Any] = {}
     try:
-        return VERBS[args.verb](args, ctx)
+        return VERBS[args.verb](args, ctx) if args.verb else cmd_wizard(args, ctx)
     except KeyboardInterrupt:
         _err("\ninterrupted. A run that was applying can be continued with: eks-assist resume <run-id> (see eks-assist runs)")
         return 130

@@ -1,0 +1,337 @@
+"""The Bolt app: ``/eks`` commands, Approve/Reject/Resume buttons and the two modals.
+
+Every listener acks at once, within Slack's 3 seconds, and leaves slow work (planning,
+AWS reads, applies) to a Bolt *lazy* listener, which runs after the ack on a worker thread.
+Applies then move to :class:`~slackbot.changes.ChangeFlow`'s own pool. The two exceptions are
+quick by design: opening a modal (its ``trigger_id`` expires in 3 seconds) and validating the
+``/eks new`` form, whose errors must come back in the ack itself.
+
+Requests are verified by Bolt's own signature check (v0 HMAC-SHA256, 5-minute window); there
+is deliberately no option to turn it off. Commands and clicks are accepted only from the
+policy's channels, and any failure to reach the store or Slack's user-group API refuses
+rather than proceeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from assistant.errors import EksAssistError, InputError
+
+from . import answers, new_cluster
+from . import blocks as bk
+from .approvers import GroupDirectory
+from .catalogue import Catalogue
+from .changes import ChangeFlow
+from .command_runner import run_command
+from .commands import Command, parse
+from .config import BotConfig
+from .engines import Engines
+from .housekeeping import Housekeeper
+from .messenger import Messenger
+from .notify import make_client
+from .pacing import ChannelPacer
+
+log = logging.getLogger(__name__)
+
+
+def explain(exc: BaseException) -> str:
+    """What to tell a Slack user about an error, without internals or secrets."""
+    if isinstance(exc, InputError):
+        return "\n".join(f"• {p}" for p in exc.problems)
+    if isinstance(exc, EksAssistError):
+        return str(exc)
+    if isinstance(exc, sqlite3.Error):
+        return "the bot's state store is unavailable, so nothing was done (fail closed); try again later"
+    mod = type(exc).__module__
+    if mod.startswith(("botocore", "boto3", "urllib3")):
+        err = getattr(exc, "response", {}).get("Error", {}) if isinstance(getattr(exc, "response", None), dict) else {}
+        if err:
+            return f"AWS error {err.get('Code')}: {err.get('Message')}"
+        return f"AWS error: {type(exc).__name__}"
+    return f"internal error ({type(exc).__name__}); see the bot's log"
+
+
+@dataclass
+class Bot:
+    """One running bot: the Bolt app and what its listeners use."""
+
+    config: BotConfig
+    app: App
+    client: WebClient
+    engines: Engines
+    catalogue: Catalogue
+    messenger: Messenger
+    flow: ChangeFlow
+    housekeeper: Housekeeper
+    # Set on shutdown: running applies stop between steps and end "interrupted", resumable.
+    cancel: threading.Event
+
+    def healthy(self) -> bool:
+        """The store answers (what /healthz reports)."""
+        try:
+            self.engines.store.list_runs(1)
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop sweeping, interrupt running applies (they stay resumable) and wait for them to stop."""
+        self.housekeeper.stop()
+        self.cancel.set()
+        self.flow.close()
+
+
+def create_bot(
+    config: BotConfig,
+    *,
+    options: Any = None,
+    pace_interval: float = 1.0,
+    expiry_interval: float = 30.0,
+    clock: Callable[[], float] = time.time,
+    apply_workers: int = 4,
+) -> Bot:
+    """Build the bot from a checked config (see :func:`slackbot.config.load_config`)."""
+    from assistant.requests import Requests
+    from assistant.runner import RunOptions
+    from assistant.store import open_store
+
+    client = make_client(config.bot_token, config.api_url)
+    store = open_store()
+    cancel = threading.Event()
+    options = dataclasses.replace(options or RunOptions(), cancel=cancel)
+    engines = Engines(store, default_region=config.region, profile=config.profile, options=options)
+    requests = Requests(store, config.policy, clock=clock)
+    messenger = Messenger(client, ChannelPacer(pace_interval))
+    flow = ChangeFlow(requests, engines, messenger, GroupDirectory(client), apply_workers=apply_workers)
+    catalogue = Catalogue(config.policy.specs_dir)
+    app = App(
+        client=client,
+        signing_secret=config.signing_secret,
+        process_before_response=False,
+        # Lazy listeners plan and read AWS for seconds at a time; Bolt's default pool has 5 threads.
+        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"),
+        name="eks-assist",
+    )
+    bot = Bot(config, app, client, engines, catalogue, messenger, flow, Housekeeper(flow, expiry_interval), cancel)
+    _register(bot)
+    return bot
+
+
+# -- listeners -----------------------------------------------------------------------------------
+
+
+def _allowed_channels(config: BotConfig) -> set[str]:
+    policy = config.policy
+    return set(policy.channels) | ({policy.notifyChannel} if policy.notifyChannel else set())
+
+
+def _not_here(channel: str) -> str:
+    return (
+        f":no_entry: `/eks` is not accepted in this channel (<#{channel}>): the approval policy lists the channels it works in."
+    )
+
+
+def _register(bot: Bot) -> None:
+    app, config = bot.app, bot.config
+    command_channels = set(config.policy.channels)
+    action_channels = _allowed_channels(config)
+
+    def check_command(command: dict[str, Any]) -> tuple[Command | None, str | None]:
+        """(parsed command, None) or (None, the reason it is refused)."""
+        channel = command.get("channel_id", "")
+        if channel not in command_channels:
+            return None, _not_here(channel)
+        try:
+            return parse(command.get("text") or ""), None
+        except InputError as exc:
+            return None, f"{exc}\n`/eks help` lists the commands."
+
+    def ack_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        cmd, refusal = check_command(command)
+        if cmd is None:
+            ack(text=refusal or "refused")
+            return
+        if cmd.verb == "new":
+            ack()
+            # trigger_id is valid for 3 seconds: open the modal here, not in the lazy listener.
+            client.views_open(
+                trigger_id=command["trigger_id"], view=new_cluster.view(command["channel_id"], bot.engines.default_region)
+            )
+            return
+        if cmd.verb == "help":
+            text, blocks = answers.help_answer()
+            ack(text=text, blocks=blocks)
+            return
+        ack(text=f":hourglass_flowing_sand: `/eks {bk.escape(' '.join([cmd.verb, *cmd.args]))}` …")
+
+    def answer_command(command: dict[str, Any], respond: Respond) -> None:
+        cmd, _ = check_command(command)
+        if cmd is None or cmd.verb in ("new", "help"):
+            return
+        user, channel, team = command["user_id"], command["channel_id"], command.get("team_id", "")
+        try:
+            text, blocks = run_command(bot, cmd, user=user, channel=channel, team=team)
+        except Exception as exc:
+            if not isinstance(exc, EksAssistError):
+                log.exception("/eks %s failed", cmd.verb)
+            ok = isinstance(exc, EksAssistError) and exc.exit_code == 0  # e.g. nothing to change
+            text = f"{':white_check_mark:' if ok else ':no_entry:'} `/eks {cmd.verb}`: " + explain(exc)
+            blocks = [bk.mrkdwn(text)]
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+    app.command("/eks")(ack=ack_command, lazy=[answer_command])
+
+    # -- the /eks new modal -----------------------------------------------------------------
+    def ack_new(ack: Ack, view: dict[str, Any], body: dict[str, Any]) -> None:
+        if new_cluster.channel_of(view) not in command_channels:
+            ack(response_action="errors", errors={"name": "this form was opened outside the bot's channels; refused"})
+            return
+        spec, errors = new_cluster.spec_from_values(view["state"]["values"])
+        if not errors:
+            from assistant.spec import loads_spec
+
+            try:
+                loads_spec(new_cluster.to_yaml(spec), "new-cluster.yaml")
+            except InputError as exc:
+                errors = new_cluster.errors_for(exc.problems)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+
+    def run_new(view: dict[str, Any], body: dict[str, Any]) -> None:
+        channel = new_cluster.channel_of(view)
+        user, team = body["user"]["id"], (body.get("team") or {}).get("id", "")
+        if channel not in command_channels:
+            return
+        spec, errors = new_cluster.spec_from_values(view["state"]["values"])
+        if errors:
+            return
+        from assistant.spec import loads_spec
+
+        try:
+            loaded = loads_spec(new_cluster.to_yaml(spec), f"slack-new-{spec['metadata']['name']}.yaml")
+            bot.flow.open_and_post(loaded, playbook="cluster", kind="apply", requester=user, channel=channel, team=team)
+        except Exception as exc:
+            _tell(bot, channel, user, "`/eks new`", exc)
+
+    app.view(new_cluster.CALLBACK)(ack=ack_new, lazy=[run_new])
+
+    # -- Approve / Reject / Resume ----------------------------------------------------------
+    def action_context(body: dict[str, Any]) -> dict[str, Any]:
+        action = (body.get("actions") or [{}])[0]
+        return {
+            "via": "slack",
+            "team": (body.get("team") or {}).get("id", ""),
+            "channel": (body.get("channel") or {}).get("id", ""),
+            "message_ts": (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts", ""),
+            "action_ts": action.get("action_ts", ""),
+            "action_id": action.get("action_id", ""),
+            "user": (body.get("user") or {}).get("id", ""),
+        }
+
+    def refuse_outside(body: dict[str, Any]) -> bool:
+        ctx = action_context(body)
+        if ctx["channel"] in action_channels:
+            return False
+        bot.messenger.ephemeral(ctx["channel"], ctx["user"], _not_here(ctx["channel"]))
+        return True
+
+    def just_ack(ack: Ack) -> None:
+        ack()
+
+    def run_approve(body: dict[str, Any], action: dict[str, Any]) -> None:
+        if refuse_outside(body):
+            return
+        ctx = action_context(body)
+        try:
+            bot.flow.approve(str(action.get("value") or ""), ctx["user"], ctx)
+        except Exception as exc:
+            _tell(bot, ctx["channel"], ctx["user"], "Approve", exc)
+
+    app.action(bk.APPROVE)(ack=just_ack, lazy=[run_approve])
+
+    def ack_reject(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        ctx = action_context(body)
+        if ctx["channel"] not in action_channels:
+            return  # the lazy listener tells the clicker
+        try:
+            req = bot.flow.requests.get(str(action.get("value") or ""))
+        except Exception:
+            return  # the lazy listener reports it
+        if req.status == "pending":
+            client.views_open(trigger_id=body["trigger_id"], view=bk.reject_modal(req, ctx["channel"], ctx["message_ts"]))
+
+    def run_reject_click(body: dict[str, Any], action: dict[str, Any]) -> None:
+        if refuse_outside(body):
+            return
+        ctx = action_context(body)
+        try:
+            req = bot.flow.requests.get(str(action.get("value") or ""))
+        except Exception as exc:
+            _tell(bot, ctx["channel"], ctx["user"], "Reject", exc)
+            return
+        if req.status != "pending":  # no form for a decided request: say why, and show its state
+            bot.messenger.ephemeral(ctx["channel"], ctx["user"], f":no_entry: Request `{req.id}` is already {req.status}.")
+            bot.flow.refresh(req)
+
+    app.action(bk.REJECT)(ack=ack_reject, lazy=[run_reject_click])
+
+    def run_reject(view: dict[str, Any], body: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = body["user"]["id"]
+        channel = str(meta.get("channel") or "")
+        if channel not in action_channels:
+            return
+        reason = str(((view["state"]["values"].get("reason") or {}).get("value") or {}).get("value") or "")
+        ctx = {
+            "via": "slack",
+            "team": (body.get("team") or {}).get("id", ""),
+            "channel": channel,
+            "message_ts": str(meta.get("ts") or ""),
+            "view_id": view.get("id", ""),
+            "user": user,
+        }
+        try:
+            bot.flow.reject(str(meta.get("request") or ""), user, reason, ctx)
+        except Exception as exc:
+            _tell(bot, channel, user, "Reject", exc)
+
+    app.view(bk.REJECT_VIEW)(ack=just_ack, lazy=[run_reject])
+
+    def run_resume(body: dict[str, Any], action: dict[str, Any]) -> None:
+        if refuse_outside(body):
+            return
+        ctx = action_context(body)
+        try:
+            bot.flow.request_resume(
+                str(action.get("value") or ""), requester=ctx["user"], channel=ctx["channel"], team=ctx["team"]
+            )
+        except Exception as exc:
+            _tell(bot, ctx["channel"], ctx["user"], "Resume", exc)
+
+    app.action(bk.RESUME)(ack=just_ack, lazy=[run_resume])
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error in a listener: %s: %s", type(error).__name__, error)
+
+
+def _tell(bot: Bot, channel: str, user: str, what: str, exc: BaseException) -> None:
+    if not isinstance(exc, EksAssistError):
+        log.exception("%s failed", what)
+    bot.messenger.ephemeral(channel, user, f":no_entry: {what}: {explain(exc)}")

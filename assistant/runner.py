@@ -227,7 +227,9 @@ class Runner:
             if self.cancel_event.is_set():
                 lines.append("cancelled")
             msg = "; ".join(lines) or "incomplete"
-            cancelled = self.cancel_event.is_set() and not failed
+            # A cancel that lands inside a wait fails that step with "cancelled"; the run as a
+            # whole was stopped on purpose, and resumes the same way.
+            cancelled = self.cancel_event.is_set()
             self.store.update_run(run.id, status="interrupted" if cancelled else "failed", error=msg)
             self._emit(run.id, "run_failed", message=msg)
             raise RunFailed(

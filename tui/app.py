@@ -7,6 +7,7 @@ the Context screen, so Esc always goes back one step with every entry kept in th
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -78,6 +79,10 @@ class EksAssistApp(App[int]):
         self.catalogue_cache = catalogue_cache
         self.prefetch_catalogue = prefetch_catalogue
         self.conn: Connection | None = None
+        # Runs once, on the connect worker, before the first AWS call (the CLI starts the
+        # sandbox here so that the first screen paints without waiting for it).
+        self.before_connect: Callable[[], None] | None = None
+        self._prepared = threading.Lock()
         self.bridge: Bridge | None = None
         self.catalogue: list[InstanceTypeInfo] | None = None
         self.catalogue_error = ""
@@ -89,6 +94,13 @@ class EksAssistApp(App[int]):
         from .screens.context import ContextScreen
 
         self.push_screen(ContextScreen())
+
+    def prepare_connection(self) -> None:
+        """Run ``before_connect`` once (thread-safe; called from the connect worker)."""
+        with self._prepared:
+            hook, self.before_connect = self.before_connect, None
+            if hook is not None:
+                hook()
 
     def connected(self, conn: Connection) -> None:
         """Called (on the UI thread) once a connection is open: region and identity are known."""

@@ -96,6 +96,7 @@ class ContextScreen(Screen[None]):
     def connect(self, region: str | None, profile: str | None) -> None:
         app = self.wizard
         try:
+            app.prepare_connection()
             conn = Connection.open(region, profile, sandbox=app.sandbox, factory=app.aws_factory)
         except Exception as exc:
             self.app.call_from_thread(self._connect_failed, plain_error(exc))

@@ -90,7 +90,9 @@ class Subnets(Action):
         if args.state == "absent":
             if not found:
                 return Planned(Op.NOOP, resource, reason="already absent")
-            before = {"subnets": sorted(f"{s['id']} {s['cidr']} {s['az']}" for s in found.values())}
+            # By AZ then CIDR, not by the random subnet id: the same world reads the same way.
+            ordered = sorted(found.values(), key=lambda s: (s["az"], s["cidr"]))
+            before = {"subnets": [f"{s['id']} {s['cidr']} {s['az']}" for s in ordered]}
             return Planned(Op.DELETE, resource, before=before, reason="teardown")
         if args.vpc_cidr is None:
             raise InputError(f"step {ctx.step}: ec2.subnets needs vpcCidr when state is present")

@@ -29,16 +29,6 @@ from .yamlsrc import loads
 DESTROY_PLAYBOOK = "teardown"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def new_run_id() -> str:
     """Sortable, unique run id such as ``20261124-001822-3fa9c1``."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
@@ -154,7 +144,7 @@ class Engine:
         run = self.get_run(run_id)
         if run.status == "succeeded":
             raise InputError(f"run {run.id} already succeeded; nothing to resume")
-        if run.status == "applying" and run.pid and run.pid != os.getpid() and _alive(run.pid):
+        if run.status == "applying" and run.pid and run.pid != os.getpid() and locks.pid_alive(run.pid):
             raise InputError(f"run {run.id} is still running (process {run.pid}); wait for it, or stop it first")
         approved = Plan.from_canonical(run.plan)
         if approved.region != self.aws.region:
@@ -185,12 +175,18 @@ class Engine:
 
     def last_spec(self, cluster: str) -> LoadedSpec:
         """The spec of the newest successful apply of ``cluster`` in this region (for destroy from a UI)."""
-        for run in self.store.list_runs(limit=1000):
-            if run.kind == "apply" and run.status == "succeeded" and run.region == self.aws.region:
-                data, locator = loads(run.spec_source, run.spec_file)
-                loaded = parse_spec(data, locator, source=run.spec_source)
-                if loaded.spec.metadata.name == cluster:
-                    return loaded
+        for run in self.store.list_runs(limit=1000):  # newest first
+            if run.status != "succeeded" or run.region != self.aws.region or run.kind not in ("apply", "destroy"):
+                continue
+            data, locator = loads(run.spec_source, run.spec_file)
+            loaded = parse_spec(data, locator, source=run.spec_source)
+            if loaded.spec.metadata.name != cluster:
+                continue
+            if run.kind == "destroy":
+                raise InputError(
+                    f"cluster '{cluster}' in {self.aws.region} was destroyed by run {run.id}; there is nothing to change"
+                )
+            return loaded
         raise InputError(
             f"no successful eks-assist apply of cluster '{cluster}' in {self.aws.region} is recorded here; "
             f"destroy it with: eks-assist destroy -f <its spec file>"

@@ -58,7 +58,8 @@ class Lock:
         return (self.account, self.region, self.cluster)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True if a process with this id exists on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -73,7 +74,7 @@ def _stale_at(now: float) -> Callable[[dict[str, Any]], bool]:
         if row.get("expires_at") is not None and row["expires_at"] < now:
             return True
         pid = row.get("pid")
-        return bool(pid) and row.get("host") == socket.gethostname() and not _pid_alive(int(pid))
+        return bool(pid) and row.get("host") == socket.gethostname() and not pid_alive(int(pid))
 
     return stale
 

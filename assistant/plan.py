@@ -210,7 +210,8 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "null"
     if is_unknown(value):
-        return json.dumps(_mask_unknown(value), sort_keys=True).replace('"\u0000(known after apply)"', "(known after apply)")
+        # json.dumps escapes the NUL marker as \u0000, so match the escaped form.
+        return json.dumps(_mask_unknown(value), sort_keys=True).replace('"\\u0000(known after apply)"', "(known after apply)")
     if isinstance(value, str):
         return json.dumps(value)
     return json.dumps(value, sort_keys=True)

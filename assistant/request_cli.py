@@ -153,8 +153,10 @@ def _wait_and_apply(args: argparse.Namespace, engine: Any, requests: Any, reques
 
 
 def _reply(notify: Any, req: Any, text: str) -> None:
-    # The thread reply is a courtesy; the run's result stands whether or not Slack takes it.
+    # The approval message shows the request's final state (applied, failed, superseded) and
+    # the thread says what happened. Both are courtesies: the run's result stands either way.
     try:
+        notify.update_request(req, note=text)
         notify.post_text(req, text)
     except Exception as exc:
         print(f"warning: could not post to Slack: {exc}", file=sys.stderr)

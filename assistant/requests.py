@@ -342,6 +342,29 @@ class Requests:
                 self._expire_if_due(req)
             except ApprovalError:
                 out.append(self.get(req.id))
+        self.settle_orphans()
+        return out
+
+    def settle_orphans(self, grace: float = 600.0) -> list[ChangeRequest]:
+        """Requests left 'applying' by a process that died: mark them failed (their run is resumable).
+
+        A request is orphaned when its run ended without the applier recording it, when the
+        run's process is gone, or when no run started within ``grace`` seconds of the claim.
+        """
+        out = []
+        for req in self.list(limit=500, status="applying"):
+            run = self.store.get_run(req.resume_of or req.id)
+            if run is not None and run.status in ("succeeded", "failed", "interrupted"):
+                status = "succeeded" if run.status == "succeeded" else "failed"
+                reason = "" if status == "succeeded" else f"run {run.id} ended {run.status}: {run.error}"
+            elif run is not None and run.status == "applying" and run.pid and not locks.pid_alive(run.pid):
+                status, reason = "failed", f"the process applying run {run.id} stopped; resume run {run.id}"
+            elif run is None and self.clock() - (req.decided_at or req.created_at) > grace:
+                status, reason = "failed", "the apply never started (the claiming process stopped)"
+            else:
+                continue
+            self._finish(req, status, reason)
+            out.append(self.get(req.id))
         return out
 
     def locks(self) -> list[locks.Lock]:

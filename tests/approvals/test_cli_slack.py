@@ -82,6 +82,10 @@ def test_cli_waits_for_two_other_approvers_then_applies(
     assert boto3.client("eks", region_name="us-east-1").describe_cluster(name="prod-a")["cluster"]["status"] == "ACTIVE"
     replies = [c for c in slack.calls if c.method == "chat.postMessage" and c.params.get("thread_ts") == req.origin["ts"]]
     assert any(f"Applied (run {request_id}) from the CLI" in c.text_all() for c in replies)
+    # The approval message itself now shows the outcome, and has no buttons left.
+    [update] = [c for c in slack.calls if c.method == "chat.update" and c.params.get("ts") == req.origin["ts"]]
+    assert f"Applied (run {request_id}) from the CLI" in update.text_all()
+    assert not [b for b in update.blocks() if b.get("type") == "actions"]
     assert requests.locks() == []
 
 

@@ -192,3 +192,36 @@ def test_store_unavailable_fails_closed(engine: Engine, requests: Requests, stor
     reopened = open_store()
     assert reopened.get_request(req.id)["status"] == "pending"
     reopened.close()
+
+
+def test_a_request_left_applying_by_a_dead_process_is_settled(
+    engine: Engine, requests: Requests, store: Store, clock: Clock, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from assistant.store import RunRecord
+
+    req = requests.open(engine, spec_named(tmp_path, "dev-a"), requester="U0CAROL")
+    requests.approve(req.id, "U0BOB", groups=set(), context=CTX)
+    assert requests.claim(req.id)
+    # The claiming process died before its run started: settled only after the grace period.
+    assert requests.settle_orphans() == []
+    clock.now += 601
+    [settled] = requests.settle_orphans()
+    assert settled.status == "failed" and "never started" in settled.reason and requests.locks() == []
+
+    other = requests.open(engine, spec_named(tmp_path, "dev-b"), requester="U0CAROL")
+    requests.approve(other.id, "U0BOB", groups=set(), context=CTX)
+    assert requests.claim(other.id)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    store.create_run(
+        RunRecord(
+            id=other.id, kind="apply", status="applying", playbook="cluster", spec_file="x", spec_source="", plan={},
+            plan_hash=other.plan_hash, account=other.account, region=other.region, profile=None,
+            created_at=clock.now, updated_at=clock.now, pid=int(dead.stdout),
+        )
+    )  # fmt: skip
+    assert requests.expire_due() == []  # the sweep also settles orphans
+    assert requests.get(other.id).status == "failed"
+    assert f"the process applying run {other.id} stopped" in requests.get(other.id).reason

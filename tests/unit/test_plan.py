@@ -50,3 +50,11 @@ def test_render_text() -> None:
     assert text.endswith(f"Plan hash: {_plan().hash}")
     empty = _plan(changes=[Change("role", "iam.role", Op.NOOP, "IAM role r")])
     assert "No changes. 1 resources are up to date." in render_text(empty)
+
+
+def test_unknowns_inside_lists_and_maps_render_as_known_after_apply() -> None:
+    from assistant.plan import _fmt
+
+    assert _fmt([Unknown("steps.a.id"), "x"]) == '[(known after apply), "x"]'
+    assert _fmt({"k": Unknown("steps.a.id")}) == "{\"k\": (known after apply)}"
+    assert "\\u0000" not in _fmt({"k": [Unknown("steps.a.id")]})

@@ -91,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--profile", dest="wizard_profile", help="AWS profile (default: boto3's standard credential chain)")
     w.add_argument("--region", dest="wizard_region", help="AWS region (default: the spec's metadata.region, then AWS_REGION)")
+    w.add_argument(
+        "--request-approval",
+        dest="wizard_request_approval",
+        choices=("slack",),
+        help="Apply posts the plan to Slack for another person's approval (needs --policy and --requester)",
+    )
+    w.add_argument("--policy", dest="wizard_policy", metavar="PATH", help="approval policy (default: $EKS_ASSIST_SLACK_POLICY)")
+    w.add_argument("--requester", dest="wizard_requester", metavar="SLACK_USER_ID", help="your Slack user ID")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
 
     p = sub.add_parser("sandbox", help="run the local sandbox (AWS + Kubernetes) in the foreground")
@@ -566,11 +574,24 @@ def cmd_wizard(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     """The terminal wizard (Textual, imported only here so --help and the verbs stay light)."""
     if args.wizard_sandbox and args.wizard_profile:
         raise_input("--profile cannot be combined with --sandbox")
+    route = None
+    if args.wizard_request_approval:
+        from tui.connection import SlackRoute
+
+        from .request_cli import load_route
+
+        route = SlackRoute(*load_route(args.wizard_policy, args.wizard_requester))
+    elif args.wizard_policy or args.wizard_requester:
+        raise_input("--policy and --requester only make sense with --request-approval slack")
     from tui.app import make_app
 
     # The spec is checked before a sandbox starts: a bad file exits 2 with file:line:col, like the verbs.
     app = make_app(
-        spec_file=args.wizard_file, region=args.wizard_region, profile=args.wizard_profile, sandbox=args.wizard_sandbox
+        spec_file=args.wizard_file,
+        region=args.wizard_region,
+        profile=args.wizard_profile,
+        sandbox=args.wizard_sandbox,
+        approval_route=route,
     )
     if args.wizard_sandbox:
         # Started from the app's connect worker, so the first screen paints at once.

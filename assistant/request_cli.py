@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 POLL_SECONDS = 1.0
@@ -62,6 +63,16 @@ def _requester(args: argparse.Namespace) -> str:
     return who
 
 
+def load_route(policy: str | None, requester: str | None) -> tuple[Any, str]:
+    """(policy, requester) for --request-approval slack, from flags or the environment; InputError otherwise."""
+    from .policy import load_policy
+
+    ns = argparse.Namespace(policy=policy, requester=requester)
+    path = _policy_path(ns)
+    who = _requester(ns)
+    return load_policy(path), who
+
+
 def validate(args: argparse.Namespace) -> None:
     """Refuse bad flag combinations before anything is planned."""
     from .errors import InputError
@@ -73,12 +84,8 @@ def validate(args: argparse.Namespace) -> None:
         return
     if args.approve:
         raise InputError("--approve and --request-approval cannot be combined: either you approve, or someone else does")
-    from .policy import load_policy
-
-    path = _policy_path(args)
-    _requester(args)
     # Loaded before anything else runs, so that a bad policy costs no AWS call.
-    args.loaded_policy = load_policy(path)
+    args.loaded_policy, _ = load_route(args.policy, args.requester)
 
 
 def run(args: argparse.Namespace, engine: Any, loaded: Any, playbook: str, kind: str) -> int:
@@ -117,11 +124,13 @@ def run(args: argparse.Namespace, engine: Any, loaded: Any, playbook: str, kind:
     return _wait_and_apply(args, engine, requests, req.id, notify)
 
 
-def _wait_and_apply(args: argparse.Namespace, engine: Any, requests: Any, request_id: str, notify: Any) -> int:
+def wait_for_approval(requests: Any, request_id: str, cancelled: Callable[[], bool] = lambda: False) -> Any:
+    """Poll until the request is approved (returned) or decided otherwise (ApprovalError); then claim it.
+
+    ``cancelled()`` turning true withdraws the request (the wizard's Cancel).
+    """
     from .errors import ApprovalError
 
-    if args.output == "text":
-        print("Waiting for the decision (Ctrl-C stops waiting; the request stays open in Slack)...", file=sys.stderr)
     while True:
         requests.expire_due()
         req = requests.get(request_id)
@@ -131,18 +140,36 @@ def _wait_and_apply(args: argparse.Namespace, engine: Any, requests: Any, reques
             why = f" by {req.decided_by}" if req.decided_by else ""
             reason = f": {req.reason}" if req.reason else ""
             raise ApprovalError(f"request {req.id} was {req.status}{why}{reason}; nothing was changed")
+        if cancelled():
+            requests.cancel(request_id, req.requester)
+            raise ApprovalError(f"request {req.id} was withdrawn while waiting for approval; nothing was changed")
         time.sleep(POLL_SECONDS)
     if not requests.claim(request_id):
         raise ApprovalError(f"request {request_id} was already claimed by another process; not applying it twice")
-    approvers = ", ".join(a["approver"] for a in req.approvals)
-    if args.output == "text":
-        print(f"Approved by {approvers}. Applying.", file=sys.stderr)
+    return req
+
+
+def execute_and_report(requests: Any, engine: Any, request_id: str, notify: Any, where: str) -> tuple[str, dict[str, Any]]:
+    """Apply a claimed request, then show the outcome on its Slack message and thread."""
     try:
         run_id, outputs = requests.execute(engine, request_id)
     except Exception as exc:
         _reply(notify, requests.get(request_id), f"Apply of {request_id} did not finish: {str(exc).splitlines()[0]}")
         raise
-    _reply(notify, requests.get(request_id), f"Applied (run {run_id}) from the CLI. Endpoint: {outputs.get('endpoint') or '-'}")
+    _reply(
+        notify, requests.get(request_id), f"Applied (run {run_id}) from the {where}. Endpoint: {outputs.get('endpoint') or '-'}"
+    )
+    return run_id, outputs
+
+
+def _wait_and_apply(args: argparse.Namespace, engine: Any, requests: Any, request_id: str, notify: Any) -> int:
+    if args.output == "text":
+        print("Waiting for the decision (Ctrl-C stops waiting; the request stays open in Slack)...", file=sys.stderr)
+    req = wait_for_approval(requests, request_id)
+    approvers = ", ".join(a["approver"] for a in req.approvals)
+    if args.output == "text":
+        print(f"Approved by {approvers}. Applying.", file=sys.stderr)
+    run_id, outputs = execute_and_report(requests, engine, request_id, notify, "CLI")
     if args.output == "json":
         print(json.dumps({"requestId": request_id, "runId": run_id, "outputs": outputs, "changed": True}, indent=2, default=str))
     else:

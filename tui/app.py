@@ -23,7 +23,7 @@ from assistant.inventory import InstanceTypeInfo
 
 from .bridge import Bridge, plain_error
 from .commands import WizardCommands
-from .connection import AwsFactory, Connection, default_aws_factory
+from .connection import AwsFactory, Connection, SlackRoute, default_aws_factory
 from .state import WizardState, new_spec
 
 WIZARD_ORDER = ("masters", "workers", "cni", "iam", "kubeconfig", "review")
@@ -64,6 +64,7 @@ class EksAssistApp(App[int]):
         cursor_blink: bool = True,
         catalogue_cache: bool = True,
         prefetch_catalogue: bool = True,
+        approval_route: SlackRoute | None = None,
     ) -> None:
         super().__init__()
         self.state = state
@@ -78,6 +79,8 @@ class EksAssistApp(App[int]):
         self.cursor_blink = cursor_blink
         self.catalogue_cache = catalogue_cache
         self.prefetch_catalogue = prefetch_catalogue
+        # --request-approval slack: Apply posts the plan for someone else's approval and waits.
+        self.approval_route = approval_route
         self.conn: Connection | None = None
         # Runs once, on the connect worker, before the first AWS call (the CLI starts the
         # sandbox here so that the first screen paints without waiting for it).

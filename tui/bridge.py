@@ -24,7 +24,7 @@ from assistant.planner import Planning
 from assistant.runner import RunOptions, describe_error
 from assistant.spec import LoadedSpec
 
-from .connection import Connection
+from .connection import Connection, SlackRoute
 
 
 class RunEvent(Message):
@@ -95,6 +95,45 @@ class Bridge:
         return self.engine(target, handle.cancel).apply(
             loaded, plan_hash, self.conn.approver, "tui", playbook=playbook, kind=kind, run_id=handle.run_id
         )
+
+    def apply_via_slack(
+        self,
+        target: MessagePump,
+        handle: RunHandle,
+        loaded: LoadedSpec,
+        route: SlackRoute,
+        say: Callable[[str], None],
+        *,
+        kind: str = "apply",
+    ) -> tuple[str, dict[str, Any]]:
+        """Ask someone else to approve in Slack, wait for the decision, then apply exactly that plan.
+
+        The same engine path as ``eks-assist apply --request-approval slack``: a change request
+        (which locks the cluster), posted by slackbot.notify; approvals happen in Slack. Cancel
+        while waiting withdraws the request. ``handle.run_id`` becomes the request id.
+        """
+        from assistant.request_cli import execute_and_report, wait_for_approval
+        from assistant.requests import Requests
+        from slackbot import notify
+
+        engine = self.engine(target, handle.cancel)
+        requests = Requests(self.conn.store, route.policy)
+        playbook = "teardown" if kind == "destroy" else "cluster"
+        req = requests.open(engine, loaded, playbook=playbook, kind=kind, requester=route.requester, executor="cli")
+        handle.run_id = req.id
+        try:
+            posted = notify.post_request(req, route.policy)
+        except Exception as exc:
+            requests.cancel(req.id, route.requester)
+            raise EksAssistError(f"could not post request {req.id} to Slack ({exc}); it was withdrawn, nothing changed") from None
+        requests.attach(req.id, **posted)
+        say(
+            f"Approval requested in Slack (channel {posted.get('channel')}): request {req.id}, "
+            f"{req.required_approvals} approval(s) needed from environment '{req.environment}'. Waiting…"
+        )
+        approved = wait_for_approval(requests, req.id, cancelled=handle.cancel.is_set)
+        say(f"Approved by {', '.join(a['approver'] for a in approved.approvals)}. Applying.")
+        return execute_and_report(requests, engine, req.id, notify, "wizard")
 
     def resume(self, target: MessagePump, handle: RunHandle) -> tuple[str, dict[str, Any]]:
         """Continue a failed or interrupted run under its original approval."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.aws import AwsContext
+from assistant.policy import Policy
 from assistant.store import Store, open_store
 
 AwsFactory = Callable[[str | None, str | None], AwsContext]
@@ -59,6 +60,14 @@ class Connection:
         return (0.05, 0.25) if self.sandbox else (2.0, 15.0)
 
 
+@dataclass(frozen=True)
+class SlackRoute:
+    """``--request-approval slack``: approvals come from the policy's approvers in Slack, not from this terminal."""
+
+    policy: Policy
+    requester: str  # the user's Slack ID, so that they can never approve their own change
+
+
 def available_profiles() -> list[str]:
     """Profiles from the AWS config and credentials files (no network)."""
     import boto3
@@ -79,4 +88,4 @@ def default_region() -> str | None:
         return None
 
 
-__all__ = ["AwsFactory", "Connection", "available_profiles", "default_aws_factory", "default_region"]
+__all__ = ["AwsFactory", "Connection", "SlackRoute", "available_profiles", "default_aws_factory", "default_region"]

@@ -142,8 +142,12 @@ class ApplyScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="run")
     def _run(self, bridge: Bridge, handle: RunHandle) -> None:
         try:
+            route = self.wizard.approval_route
             if self.kind == "resume":
                 _, outputs = bridge.resume(self, handle)
+            elif route is not None:
+                assert self.loaded is not None
+                _, outputs = bridge.apply_via_slack(self, handle, self.loaded, route, self._say, kind=self.kind)
             else:
                 assert self.loaded is not None
                 _, outputs = bridge.apply(self, handle, self.loaded, self.plan_hash, kind=self.kind)
@@ -155,6 +159,16 @@ class ApplyScreen(Screen[None]):
             self.post_message(RunFinished(False, error=plain_error(exc)))
         else:
             self.post_message(RunFinished(True, outputs=outputs))
+
+    def _say(self, line: str) -> None:
+        """From the run worker: a line for the log (the Slack request's progress), and the run id it got."""
+
+        def show() -> None:
+            self._log(line, "cyan")
+            heading = f"Applying {self.cluster or 'run'} · request {self.run_id} (approval in Slack)"
+            self.query_one("#apply-heading", Static).update(self.wizard.redact(heading))
+
+        self.app.call_from_thread(show)
 
     def _elapsed(self, step: str) -> str:
         if step not in self.started:

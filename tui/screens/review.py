@@ -171,6 +171,8 @@ class ReviewScreen(PlanScreen):
     BINDINGS = [*PlanScreen.BINDINGS, Binding("ctrl+s", "app.save_spec", "Save YAML")]
 
     def heading(self) -> str:
+        if self.wizard.approval_route is not None:
+            return "Review the plan, then Apply: it is posted to Slack, and applies once another person approves it"
         return "Review the plan, then Apply (you will type the cluster name to approve it)"
 
     def extra_buttons(self) -> ComposeResult:

@@ -260,25 +260,31 @@ def _all_instance_type_names(ec2: Any) -> list[str]:
     return names
 
 
-def describe_instance_types(client: Callable[[str], Any], types: list[str]) -> dict[str, InstanceNetwork]:
-    """``InstanceNetwork`` per type; an unknown type raises InputError with a did-you-mean."""
+def describe_known_types(ec2: Any, wanted: list[str]) -> list[dict[str, Any]]:
+    """DescribeInstanceTypes for ``wanted``; names EC2 does not know are left out (one call when all are known)."""
     import botocore.exceptions
 
-    ec2 = client("ec2")
-    wanted = sorted(set(types))
     try:
-        found = ec2.describe_instance_types(InstanceTypes=wanted)["InstanceTypes"]
+        return list(ec2.describe_instance_types(InstanceTypes=wanted)["InstanceTypes"])
     except botocore.exceptions.ClientError as exc:
         if "InvalidInstanceType" not in exc.response["Error"]["Code"]:
             raise
-        found = []
-        for t in wanted:
-            try:
-                found.extend(ec2.describe_instance_types(InstanceTypes=[t])["InstanceTypes"])
-            except botocore.exceptions.ClientError as inner:
-                if "InvalidInstanceType" not in inner.response["Error"]["Code"]:
-                    raise
-    nets = {it["InstanceType"]: InstanceNetwork.from_describe(it) for it in found}
+    # One unknown name fails the whole call: ask one by one to keep the known ones.
+    found: list[dict[str, Any]] = []
+    for t in wanted:
+        try:
+            found.extend(ec2.describe_instance_types(InstanceTypes=[t])["InstanceTypes"])
+        except botocore.exceptions.ClientError as inner:
+            if "InvalidInstanceType" not in inner.response["Error"]["Code"]:
+                raise
+    return found
+
+
+def describe_instance_types(client: Callable[[str], Any], types: list[str]) -> dict[str, InstanceNetwork]:
+    """``InstanceNetwork`` per type; an unknown type raises InputError with a did-you-mean."""
+    ec2 = client("ec2")
+    wanted = sorted(set(types))
+    nets = {it["InstanceType"]: InstanceNetwork.from_describe(it) for it in describe_known_types(ec2, wanted)}
     missing = [t for t in wanted if t not in nets]
     if missing:
         known = _all_instance_type_names(ec2)

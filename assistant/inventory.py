@@ -352,25 +352,12 @@ def instance_types(aws: Any, *, use_cache: bool = True, clock: Callable[[], floa
 
 def instance_types_named(aws: Any, names: list[str]) -> dict[str, InstanceTypeInfo]:
     """Just the named types (fast: one DescribeInstanceTypes call); unknown names are left out."""
-    import botocore.exceptions
+    from .capacity import describe_known_types
 
     wanted = sorted({n for n in names if n})
     if not wanted:
         return {}
-    ec2 = aws.client("ec2")
-    try:
-        found = ec2.describe_instance_types(InstanceTypes=wanted)["InstanceTypes"]
-    except botocore.exceptions.ClientError as exc:
-        if "InvalidInstanceType" not in exc.response["Error"]["Code"]:
-            raise
-        found = []
-        for name in wanted:
-            try:
-                found.extend(ec2.describe_instance_types(InstanceTypes=[name])["InstanceTypes"])
-            except botocore.exceptions.ClientError as inner:
-                if "InvalidInstanceType" not in inner.response["Error"]["Code"]:
-                    raise
-    return {it["InstanceType"]: instance_type_info(it) for it in found}
+    return {it["InstanceType"]: instance_type_info(it) for it in describe_known_types(aws.client("ec2"), wanted)}
 
 
 __all__ = [

@@ -1,8 +1,8 @@
 """Terminal-wizard benchmark: launch to first paint, launch to an interactive Masters screen, and
 keypress-to-redraw latency in the instance-type picker over the whole catalogue.
 
-Each launch runs in a fresh process, the way ``eks-assist --sandbox`` starts: imports, an
-in-process sandbox, the app (headless, 80x24). "First paint" is when Textual hands control to
+Each launch runs in a fresh process, the way ``eks-assist --sandbox`` starts: imports, the app
+(headless, 80x24), and an in-process sandbox started by the app's connect worker. "First paint" is when Textual hands control to
 the pilot after the first screen is mounted and rendered; "interactive Masters" is when the
 connection (STS identity) is open, ``n`` has opened the Masters screen, its workers (Kubernetes
 versions, VPCs) have finished and the name field has focus.
@@ -36,7 +36,8 @@ from assistant import cli
 from tui.app import make_app
 ctx = {}
 app = make_app(sandbox=True)
-cli._sandbox_env(ctx)
+# As cmd_wizard does: the sandbox starts on the connect worker, after the first paint.
+app.before_connect = lambda: cli._sandbox_env(ctx, quiet=True)
 marks = {}
 
 async def auto_pilot(pilot):

@@ -56,5 +56,5 @@ def test_unknowns_inside_lists_and_maps_render_as_known_after_apply() -> None:
     from assistant.plan import _fmt
 
     assert _fmt([Unknown("steps.a.id"), "x"]) == '[(known after apply), "x"]'
-    assert _fmt({"k": Unknown("steps.a.id")}) == "{\"k\": (known after apply)}"
+    assert _fmt({"k": Unknown("steps.a.id")}) == '{"k": (known after apply)}'
     assert "\\u0000" not in _fmt({"k": [Unknown("steps.a.id")]})

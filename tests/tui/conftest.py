@@ -95,9 +95,14 @@ test_app.__test__ = False  # type: ignore[attr-defined]  # a factory, not a test
 _VENV_BIN = str(Path(sys.executable).parent)
 
 
+_REPO = str(Path(__file__).resolve().parents[2])
+
+
 def redact(text: str) -> str:
     """Mask what changes between runs and machines: ports, generated ids, hashes, paths."""
     text = text.replace(_VENV_BIN, "<bin>")
+    # The checkout lives anywhere (CI clones under /tmp): the same screen must read the same.
+    text = text.replace(_REPO, "<repo>")
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
     text = re.sub(r"/k8s/[\w.-]+", "/k8s/ID", text)
     text = re.sub(r"\b([a-z]+)-[0-9a-f]{17}\b", r"\1-ID", text)

@@ -21,12 +21,15 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_APPROVAL = 0, 1, 2, 3
 
 EPILOG = """\
 examples:
+  eks-assist --sandbox                                the terminal wizard, on the local sandbox
   eks-assist sandbox                                  local AWS + Kubernetes (foreground)
   eks-assist validate -f examples/demo.yaml
   eks-assist plan -f examples/demo.yaml --sandbox
   eks-assist apply -f examples/demo.yaml --sandbox --approve <plan hash>
   eks-assist status demo --sandbox
   eks-assist destroy -f examples/demo.yaml --sandbox
+  eks-assist apply -f spec.yaml --request-approval slack --policy policy.yaml --requester U012ABCDEF
+  eks-assist slack serve --policy policy.yaml         the Slack bot (HTTP; --socket for Socket Mode)
 
 exit codes: 0 ok, 1 run failed, 2 invalid input, 3 approval refused or plan changed
 """
@@ -89,8 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the wizard on the local sandbox (a running 'eks-assist sandbox', else one started for it)",
     )
-    w.add_argument("--profile", dest="wizard_profile", help="AWS profile (default: boto3's standard credential chain)")
-    w.add_argument("--region", dest="wizard_region", help="AWS region (default: the spec's metadata.region, then AWS_REGION)")
+    w.add_argument(
+        "--profile", dest="wizard_profile", metavar="PROFILE", help="AWS profile (default: boto3's standard credential chain)"
+    )
+    w.add_argument(
+        "--region",
+        dest="wizard_region",
+        metavar="REGION",
+        help="AWS region (default: the spec's metadata.region, then AWS_REGION)",
+    )
     w.add_argument(
         "--request-approval",
         dest="wizard_request_approval",

@@ -230,9 +230,14 @@ def test_confirm_by_typing_the_name(snap_compare: Any, env: Path, size: tuple[in
 
 def test_command_palette(snap_compare: Any, env: Path) -> None:
     async def steps(pilot: Pilot[Any]) -> None:
+        from textual.command import CommandList
+
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
         await pilot.press(*"go to")
+        # The palette searches on a worker: under load, 0.3 s is not always enough for the hits.
+        await wait_for(pilot, lambda: pilot.app.screen.query_one(CommandList).option_count > 0, what="palette hits")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.3)
 
     assert shot(snap_compare, (80, 24), steps)

@@ -82,33 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"eks-assist {_version()}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
-    # No verb on a terminal opens the wizard; these options are the wizard's (own dests, so a
-    # verb's --sandbox/-f/--profile/--region never collide with them).
-    w = parser.add_argument_group("the terminal wizard (no VERB, on a terminal)")
-    w.add_argument("-f", "--file", dest="wizard_file", metavar="SPEC", help="pre-fill every wizard screen from this spec")
-    w.add_argument(
-        "--sandbox",
-        dest="wizard_sandbox",
-        action="store_true",
-        help="run the wizard on the local sandbox (a running 'eks-assist sandbox', else one started for it)",
-    )
-    w.add_argument(
-        "--profile", dest="wizard_profile", metavar="PROFILE", help="AWS profile (default: boto3's standard credential chain)"
-    )
-    w.add_argument(
-        "--region",
-        dest="wizard_region",
-        metavar="REGION",
-        help="AWS region (default: the spec's metadata.region, then AWS_REGION)",
-    )
-    w.add_argument(
-        "--request-approval",
-        dest="wizard_request_approval",
-        choices=("slack",),
-        help="Apply posts the plan to Slack for another person's approval (needs --policy and --requester)",
-    )
-    w.add_argument("--policy", dest="wizard_policy", metavar="PATH", help="approval policy (default: $EKS_ASSIST_SLACK_POLICY)")
-    w.add_argument("--requester", dest="wizard_requester", metavar="SLACK_USER_ID", help="your Slack user ID")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
 
     p = sub.add_parser("sandbox", help="run the local sandbox (AWS + Kubernetes) in the foreground")
@@ -196,10 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     token_cli.add_arguments(sub.add_parser("token", help="print an EKS token as a kubectl ExecCredential (exec plugin)"))
     kubeconfig_cli.add_arguments(sub.add_parser("kubeconfig", help="add or update a cluster's context in a kubeconfig"))
 
-    p = sub.add_parser("slack", help="the Slack bot: /eks commands, approvals and live progress ('slack serve')")
-    from slackbot import cli_args as slack_cli
+    from .frontends import discover
 
-    slack_cli.add_arguments(p)
+    # The wizard and the Slack bot add their own options and verbs (entry points, not imports).
+    for frontend in discover():
+        frontend.register(parser, sub)
     return parser
 
 
@@ -580,35 +554,6 @@ def cmd_sandbox(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     return int(command.run(args))
 
 
-def cmd_wizard(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
-    """The terminal wizard (Textual, imported only here so --help and the verbs stay light)."""
-    if args.wizard_sandbox and args.wizard_profile:
-        raise_input("--profile cannot be combined with --sandbox")
-    route = None
-    if args.wizard_request_approval:
-        from tui.connection import SlackRoute
-
-        from .request_cli import load_route
-
-        route = SlackRoute(*load_route(args.wizard_policy, args.wizard_requester))
-    elif args.wizard_policy or args.wizard_requester:
-        raise_input("--policy and --requester only make sense with --request-approval slack")
-    from tui.app import make_app
-
-    # The spec is checked before a sandbox starts: a bad file exits 2 with file:line:col, like the verbs.
-    app = make_app(
-        spec_file=args.wizard_file,
-        region=args.wizard_region,
-        profile=args.wizard_profile,
-        sandbox=args.wizard_sandbox,
-        approval_route=route,
-    )
-    if args.wizard_sandbox:
-        # Started from the app's connect worker, so the first screen paints at once.
-        app.before_connect = lambda: _sandbox_env(ctx, quiet=True)
-    return int(app.run() or EXIT_OK)
-
-
 def cmd_capacity(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from . import capacity_cli
 
@@ -638,7 +583,6 @@ VERBS = {
     "locks": lambda args, ctx: int(__import__("assistant.audit_cli", fromlist=["run_locks"]).run_locks(args)),
     "token": lambda args, ctx: int(__import__("assistant.token_cli", fromlist=["run"]).run(args)),
     "kubeconfig": lambda args, ctx: int(__import__("assistant.kubeconfig_cli", fromlist=["run"]).run(args)),
-    "slack": lambda args, ctx: int(__import__("slackbot.cli_args", fromlist=["run"]).run(args)),
 }
 
 
@@ -661,6 +605,20 @@ def _aws_error(exc: BaseException) -> str | None:
     return f"AWS error: {exc}"
 
 
+def _handler(verb: str | None) -> Any:
+    """The function for ``verb``: ours, a front end's, or (no verb) a front end's default."""
+    from .frontends import discover
+
+    if verb in VERBS:
+        return VERBS[verb]
+    for frontend in discover():
+        if verb is None and hasattr(frontend, "default"):
+            return frontend.default
+        if verb in frontend.VERBS:
+            return frontend.VERBS[verb]
+    raise_input(f"no handler for '{verb}': is the front end that provides it installed?")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -670,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     ctx: dict[str, Any] = {}
     try:
-        return VERBS[args.verb](args, ctx) if args.verb else cmd_wizard(args, ctx)
+        return _handler(args.verb)(args, ctx)
     except KeyboardInterrupt:
         _err("\ninterrupted. A run that was applying can be continued with: eks-assist resume <run-id> (see eks-assist runs)")
         return 130

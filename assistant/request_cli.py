@@ -91,16 +91,16 @@ def validate(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace, engine: Any, loaded: Any, playbook: str, kind: str) -> int:
     """Open the request, post it, and (unless --no-wait) wait for the decision and apply."""
     from .errors import ApprovalError
+    from .frontends import notifier
     from .requests import Requests
 
+    notify = notifier("slack")  # before the request takes the cluster lock
     policy = args.loaded_policy
     requester = _requester(args)
     requests = Requests(engine.store, policy)
     req = requests.open(
         engine, loaded, playbook=playbook, kind=kind, requester=requester, executor="bot" if args.no_wait else "cli"
     )
-    from slackbot import notify
-
     try:
         posted = notify.post_request(req, policy)
     except Exception as exc:

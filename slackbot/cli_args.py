@@ -47,6 +47,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--region", help="default AWS region for commands that name only a cluster (default: AWS_REGION)")
 
 
+def register(parser: argparse.ArgumentParser, sub: Any) -> None:
+    """The ``slack`` verb (an ``eks_assist.frontends`` entry point; see assistant/frontends.py)."""
+    add_arguments(sub.add_parser("slack", help="the Slack bot: /eks commands, approvals and live progress ('slack serve')"))
+
+
+VERBS = {"slack": lambda args, ctx: run(args)}
+
+
+def notifier(channel: str) -> Any:
+    """Posts change requests made outside Slack (``--request-approval slack``): :mod:`slackbot.notify`."""
+    if channel != "slack":
+        return None
+    from . import notify
+
+    return notify
+
+
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 

@@ -112,9 +112,11 @@ class Bridge:
         (which locks the cluster), posted by slackbot.notify; approvals happen in Slack. Cancel
         while waiting withdraws the request. ``handle.run_id`` becomes the request id.
         """
+        from assistant.frontends import notifier
         from assistant.request_cli import execute_and_report, wait_for_approval
         from assistant.requests import Requests
-        from slackbot import notify
+
+        notify = notifier("slack")
 
         engine = self.engine(target, handle.cancel)
         requests = Requests(self.conn.store, route.policy)

@@ -94,6 +94,7 @@ class PlanScreen(Screen[None]):
         self._plan(bridge)
 
     def make_plan(self, bridge: Bridge) -> tuple[LoadedSpec, Planning]:
+        """What to plan: the wizard's spec (ReviewScreen) or a cluster's teardown (DestroyScreen)."""
         raise NotImplementedError
 
     @work(thread=True, exclusive=True, group="plan")

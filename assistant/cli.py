@@ -71,6 +71,13 @@ def _add_run_tuning(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="longest wait between status polls (default 15; 0.25 on the sandbox)",
     )
+    g.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to this long for another run's lock on the cluster (default 0: refuse at once)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -249,7 +256,15 @@ def _options(args: argparse.Namespace) -> Any:
     )
     if poll_max <= 0:
         raise_input("--poll-max must be positive")
-    return RunOptions(parallelism=parallelism, poll_min=min(0.05 if args.sandbox else 2.0, poll_max), poll_max=poll_max)
+    lock_timeout = getattr(args, "lock_timeout", 0.0)
+    if not 0 <= lock_timeout <= 86400:
+        raise_input(f"--lock-timeout must be between 0 and 86400 seconds, got {lock_timeout:g}")
+    return RunOptions(
+        parallelism=parallelism,
+        poll_min=min(0.05 if args.sandbox else 2.0, poll_max),
+        poll_max=poll_max,
+        lock_timeout=lock_timeout,
+    )
 
 
 class _Progress:

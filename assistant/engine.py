@@ -89,17 +89,21 @@ class Engine:
         The cluster's lock is taken for the run, unless ``lock_holder`` (a change request)
         already holds it on the run's behalf; another holder refuses the apply (exit 3).
         """
-        planning = self.plan(loaded, playbook, preflight=(kind == "apply"))
-        fresh = planning.plan
-        try:
-            approvals.check(approvals.Approval(approved_hash, approver, method), fresh)
-        except ApprovalError as exc:
-            self.store.audit("apply-refused", "", approver, approved_hash, {"fresh": fresh.hash, "reason": str(exc)})
-            raise
         run_id = run_id or new_run_id()
-        key = (fresh.account, fresh.region, loaded.spec.metadata.name)
-        locks.acquire(self.store, key, lock_holder or run_id, approver, pid=os.getpid())
+        account, _ = self.aws.identity()
+        key = (account, self.aws.region, loaded.spec.metadata.name)
+        # Lock first, then re-plan: a plan checked before the lock could be stale by the time
+        # the lock is ours (another run may have applied in between), and its removals would
+        # undo that run's work.
+        locks.acquire(self.store, key, lock_holder or run_id, approver, pid=os.getpid(), wait=self._lock_timeout)
         try:
+            planning = self.plan(loaded, playbook, preflight=(kind == "apply"))
+            fresh = planning.plan
+            try:
+                approvals.check(approvals.Approval(approved_hash, approver, method), fresh)
+            except ApprovalError as exc:
+                self.store.audit("apply-refused", "", approver, approved_hash, {"fresh": fresh.hash, "reason": str(exc)})
+                raise
             return self._start(loaded, fresh, planning, run_id, approver, method, playbook, kind)
         finally:
             if lock_holder is None:
@@ -163,7 +167,7 @@ class Engine:
             raise ApprovalError(f"run {run.id} was approved for account {approved.account}, not {account}")
         planning = build_plan(pb, loaded.spec.canonical(), self.aws.client, account, self.aws.region, session=self.aws.session)
         key = (account, self.aws.region, loaded.spec.metadata.name)
-        locks.acquire(self.store, key, lock_holder or run.id, run.approver, pid=os.getpid())
+        locks.acquire(self.store, key, lock_holder or run.id, run.approver, pid=os.getpid(), wait=self._lock_timeout)
         try:
             self.store.update_run(run.id, pid=os.getpid())
             self.store.audit("resumed", run.id, run.approver, run.plan_hash, {})
@@ -191,6 +195,10 @@ class Engine:
             f"no successful eks-assist apply of cluster '{cluster}' in {self.aws.region} is recorded here; "
             f"destroy it with: eks-assist destroy -f <its spec file>"
         )
+
+    @property
+    def _lock_timeout(self) -> float:
+        return self.options.lock_timeout if self.options else 0.0
 
     def _runner(self) -> Runner:
         account, _ = self.aws.identity()

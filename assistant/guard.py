@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,14 @@ class ApplyScope:
     plan_hash: str
     run_id: str
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # Retries botocore made (throttling, 5xx) for every call in the apply, reads included.
+    retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add_retries(self, attempts: int) -> None:
+        """Count ``attempts`` more retries (called from the step threads)."""
+        with self._lock:
+            self.retries += attempts
 
 
 _SCOPE: contextvars.ContextVar[ApplyScope | None] = contextvars.ContextVar("eks_assist_apply_scope", default=None)
@@ -83,9 +92,13 @@ def _before_call(model: Any, params: Any = None, context: Any = None, **_: Any) 
 
 def _after_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
     scope = _SCOPE.get()
-    if scope is None or is_read_only(model.service_model.endpoint_prefix, model.name):
+    if scope is None:
         return
     meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+    if meta.get("RetryAttempts"):
+        scope.add_retries(int(meta["RetryAttempts"]))
+    if is_read_only(model.service_model.endpoint_prefix, model.name):
+        return
     for call in reversed(scope.calls):
         if call["operation"] == model.name and "requestId" not in call:
             call["requestId"] = meta.get("RequestId", "")

@@ -88,16 +88,28 @@ def acquire(
     pid: int | None = None,
     expires_at: float | None = None,
     now: float | None = None,
+    wait: float = 0.0,
 ) -> Lock:
-    """Take ``key`` for ``holder`` (or refresh it if ``holder`` has it); ClusterLocked if someone else does."""
-    now = time.time() if now is None else now
-    row = store.acquire_lock(
-        key, holder, owner, now, pid=pid, host=socket.gethostname() if pid else "", expires_at=expires_at, stale=_stale_at(now)
-    )
-    lock = Lock.from_row(row)
-    if lock.holder != holder:
-        raise ClusterLocked(lock)
-    return lock
+    """Take ``key`` for ``holder`` (or refresh it if ``holder`` has it); ClusterLocked if someone else does.
+
+    ``wait`` seconds (like Terraform's ``-lock-timeout``) keeps trying while another holder
+    has it, then gives up with ClusterLocked naming that holder.
+    """
+    deadline = time.monotonic() + max(0.0, wait)
+    pause = 0.05
+    while True:
+        at = time.time() if now is None else now
+        row = store.acquire_lock(
+            key, holder, owner, at, pid=pid, host=socket.gethostname() if pid else "", expires_at=expires_at, stale=_stale_at(at)
+        )
+        lock = Lock.from_row(row)
+        if lock.holder == holder:
+            return lock
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ClusterLocked(lock)
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 1.0)
 
 
 def release(store: Store, key: LockKey, holder: str | None = None) -> Lock | None:

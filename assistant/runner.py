@@ -38,6 +38,8 @@ class RunOptions:
     poll_min: float = 2.0
     poll_max: float = 15.0
     wait_timeout: float = 3600.0
+    # Seconds to wait for another run's cluster lock before giving up (0: refuse at once).
+    lock_timeout: float = 0.0
     # Set from another thread (a UI's Cancel) to stop starting steps and end waits; the run
     # is left "interrupted" and resumable.
     cancel: threading.Event | None = None
@@ -220,7 +222,9 @@ class Runner:
                 raise
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
-            self.store.audit("mutating-calls", run.id, run.approver, approved.hash, {"calls": list(scope.calls)})
+            self.store.audit(
+                "mutating-calls", run.id, run.approver, approved.hash, {"calls": list(scope.calls), "retries": scope.retries}
+            )
         pending = [i for i in by_id if i not in done and i not in failed and i not in skipped]
         if failed or pending or self.cancel_event.is_set():
             lines = [f"{k}: {v}" for k, v in failed.items()] + [f"{k}: {v}" for k, v in skipped.items()]

@@ -58,6 +58,7 @@ class Sandbox:
         k8s_port: int = 0,
         authenticator: Authenticator | None = None,
         clock: Callable[[], float] | None = None,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         try:
             self.profile = LatencyProfile(latency, time_scale)
@@ -70,6 +71,11 @@ class Sandbox:
         self._authenticator = authenticator
         # State changes fall due on this clock; tests can pass one they can pause.
         self._clock = clock or time.monotonic
+        # The key pair clients use; drills pass recognisable fake ones to scan for leaks.
+        self._access_key_id, self._secret_access_key = credentials or (ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        if not (len(self._access_key_id) == 20 and self._access_key_id.isalnum() and self._access_key_id.isupper()):
+            # moto maps access keys to accounts by shape; any other shape lands in another account.
+            raise SandboxError(f"sandbox access key id must be 20 upper-case letters and digits, got {self._access_key_id!r}")
         self._ca_pem: str | None = None
         self._aws_server: BaseWSGIServer | None = None
         self._aws_thread: threading.Thread | None = None
@@ -123,7 +129,7 @@ class Sandbox:
             self._kube.authenticator = EksAuthenticator(
                 self._kube,
                 lock=self._eks.lock,
-                default_keys={ACCESS_KEY_ID: SECRET_ACCESS_KEY},
+                default_keys={self._access_key_id: self._secret_access_key},
                 sts_hosts=self._sts_hosts,
             )
         app = SandboxFront(moto_app, self._eks, self, self._faults)
@@ -196,8 +202,8 @@ class Sandbox:
         """Environment variables that point any boto3-based tool at this sandbox."""
         return {
             "AWS_ENDPOINT_URL": self.aws_url,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_ACCESS_KEY_ID": self._access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self._secret_access_key,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
         }

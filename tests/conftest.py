@@ -41,3 +41,24 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     yield state
     os.environ.pop("EKS_ASSIST_TEST_MARKER", None)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The controlling process starts the drill report afresh (xdist workers have ``workerinput``)."""
+    from . import drill_report
+
+    if not hasattr(session.config, "workerinput"):
+        drill_report.clear()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures every drill recorded this session, as in docs/reliability.md."""
+    from . import drill_report
+
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
+    rows = drill_report.entries()
+    if rows:
+        terminalreporter.section("drill figures")
+        for line in drill_report.table(rows):
+            terminalreporter.write_line(line)

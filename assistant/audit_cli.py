@@ -44,9 +44,14 @@ def _summary(entry: dict[str, Any]) -> str:
     data = entry["data"]
     if entry["event"] == "mutating-calls":
         calls = data.get("calls", [])
-        ids = ", ".join(f"{c['service']}:{c['operation']}={c.get('requestId') or '?'}" for c in calls[:6])
+        # Kubernetes API servers return no request id; AWS calls show theirs for support cases.
+        ids = ", ".join(
+            f"{c['service']}:{c['operation']}" + ("" if c["service"] == "kubernetes" else f"={c.get('requestId') or '?'}")
+            for c in calls[:6]
+        )
         more = f" (+{len(calls) - 6} more)" if len(calls) > 6 else ""
-        return f"{len(calls)} call(s): {ids}{more}"
+        retries = f"; {data['retries']} AWS retries" if data.get("retries") else ""
+        return f"{len(calls)} call(s): {ids}{more}{retries}"
     keys = ("cluster", "kind", "method", "reason", "team", "channel", "message_ts", "action_ts", "count", "fresh")
     return " ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", {}))
 

@@ -11,6 +11,7 @@ import datetime as dt
 import tempfile
 from typing import Any
 
+from . import kubeguard
 from .aws import AwsContext
 from .errors import InputError
 from .kubeauth import get_token
@@ -52,4 +53,4 @@ def api_client(aws: AwsContext, cluster: str, role_arn: str | None = None) -> An
 
     refresh(cfg)
     cfg.refresh_api_key_hook = refresh
-    return kubernetes.client.ApiClient(cfg)
+    return kubeguard.api_client(cfg)

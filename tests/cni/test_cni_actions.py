@@ -13,6 +13,7 @@ import pytest
 from assistant.aws import AwsContext
 from assistant.engine import Engine
 from assistant.errors import InputError
+from assistant.guard import approved_apply
 from assistant.plan import Op
 from assistant.runner import RunOptions
 from assistant.sandbox import Sandbox
@@ -137,7 +138,8 @@ def test_aws_node_env_fallback_without_addon(sandbox: Sandbox, tmp_path: Path) -
     assert planned.after["env"]["ENABLE_PREFIX_DELEGATION"] == "true"
     assert planned.after["env"]["WARM_ENI_TARGET"] == "2"
     other_before = {k: v for k, v in aws_node_env().items() if k not in planned.after["env"]}
-    action.apply(args, planned, current, ctx)
+    with approved_apply(planned.op.value, "test"):
+        action.apply(args, planned, current, ctx)
     env = aws_node_env()
     assert env["ENABLE_PREFIX_DELEGATION"] == "true" and env["WARM_ENI_TARGET"] == "2"
     assert {k: v for k, v in env.items() if k not in planned.after["env"]} == other_before

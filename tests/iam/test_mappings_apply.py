@@ -100,11 +100,12 @@ def test_add_then_noop_then_remove_only_ours(world: World, cli: CliRunner, tmp_p
     api = core_v1(world.ctx(), cluster)
     cm = api.read_namespaced_config_map("aws-auth", "kube-system")
     cm.data["mapRoles"] += f"# theirs\n- rolearn: {other_role}\n  username: them\n  groups: [viewers]\n"
-    api.replace_namespaced_config_map("aws-auth", "kube-system", cm)
     from assistant.guard import approved_apply
 
     other_user = f"arn:aws:iam::{ACCOUNT}:user/other"
+    # Our clients are guarded; the hand edits borrow an approved scope to get past it.
     with approved_apply("test", "test"):
+        api.replace_namespaced_config_map("aws-auth", "kube-system", cm)
         world.aws.client("eks").create_access_entry(clusterName="demo", principalArn=other_user, kubernetesGroups=["x"])
 
     # The spec drops both mappings: only ours go.

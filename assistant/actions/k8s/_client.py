@@ -14,6 +14,7 @@ import tempfile
 import threading
 from typing import Any
 
+from ... import kubeguard
 from ...kubeauth import get_token
 
 _ca_files: dict[str, str] = {}
@@ -54,7 +55,7 @@ def api_client(ctx: Any, cluster: dict[str, Any]) -> Any:
     token = get_token(_session(ctx), ctx.region, cluster["name"])
     cfg.api_key["authorization"] = token.token
     cfg.api_key_prefix["authorization"] = "Bearer"
-    return kubernetes.client.ApiClient(cfg)
+    return kubeguard.api_client(cfg)
 
 
 def core_v1(ctx: Any, cluster: dict[str, Any]) -> Any:

@@ -99,6 +99,9 @@ class Runner:
         self.options = options or RunOptions()
         self.cancel_event = self.options.cancel or threading.Event()
         self._t0 = time.monotonic()
+        # How far each step got: (journal status, op, resource). A failure report says from
+        # this whether the step's AWS call went through, so it names what exists.
+        self._reached: dict[str, tuple[str, str, str]] = {}
 
     def _emit(self, run_id: str, kind: str, step: str = "", message: str = "", **kw: Any) -> None:
         ev = Event(kind=kind, run_id=run_id, step=step, message=message, elapsed=time.monotonic() - self._t0, **kw)
@@ -151,9 +154,11 @@ class Runner:
                     "replace it automatically. Destroy and recreate it, or revert the spec change."
                 )
         self.store.record_step(StepRecord(run.id, inst.id, "applying", planned.op.value, started_at=started))
+        self._reached[inst.id] = ("applying", planned.op.value, planned.resource)
         self._emit(run.id, "step_started", inst.id, f"{planned.op.value} {planned.resource}", op=planned.op.value)
         result = dict(planned.outputs) if planned.op is Op.NOOP else action.apply(args, planned, current, actx)
         self.store.record_step(StepRecord(run.id, inst.id, "waiting", planned.op.value, started_at=started, outputs=result))
+        self._reached[inst.id] = ("waiting", planned.op.value, planned.resource)
         result = action.wait(args, result, actx)
         if is_unknown(result):
             raise RunFailed(f"step {inst.id}: outputs still unknown after apply: {result}")
@@ -162,6 +167,25 @@ class Runner:
         )
         self._emit(run.id, "step_done", inst.id, f"{planned.op.value} {planned.resource}: done", op=planned.op.value)
         return result
+
+    def _where(self, step: str) -> str:
+        """How far a failed step got, as the start of its error: what it touched may exist now.
+
+        Empty when the step changed nothing (its journal entry then has no op either).
+        """
+        stage, op, resource = self._reached.get(step, ("", "", ""))
+        if not stage or op == Op.NOOP.value:
+            return ""
+        if stage == "applying":
+            return f"failed during the {op} of {resource} (it may be partly done): "
+        return f"the {op} of {resource} went through, then: "
+
+    def _done_lines(self, steps: list[str]) -> list[str]:
+        """The steps that completed, by what they did (``done: create a, b; no-op c``)."""
+        by_op: dict[str, list[str]] = {}
+        for step in steps:
+            by_op.setdefault(self._reached.get(step, ("", "done", ""))[1], []).append(step)
+        return ["done: " + "; ".join(f"{op} {', '.join(ids)}" for op, ids in by_op.items())] if by_op else []
 
     def execute(self, run: RunRecord, planning: Planning, approved: Plan) -> dict[str, Any]:
         """Apply ``planning`` under the approval for ``approved``; return the playbook outputs."""
@@ -211,7 +235,11 @@ class Runner:
                         except Exception as exc:
                             failed[iid] = describe_error(exc)
                         if iid in failed:
-                            self.store.record_step(StepRecord(run.id, iid, "failed", finished_at=time.time(), error=failed[iid]))
+                            failed[iid] = self._where(iid) + failed[iid]
+                            op = self._reached.get(iid, ("", "", ""))[1]
+                            self.store.record_step(
+                                StepRecord(run.id, iid, "failed", op, finished_at=time.time(), error=failed[iid])
+                            )
                             self._emit(run.id, "step_failed", iid, failed[iid])
             except KeyboardInterrupt:
                 self.cancel_event.set()
@@ -228,6 +256,9 @@ class Runner:
         pending = [i for i in by_id if i not in done and i not in failed and i not in skipped]
         if failed or pending or self.cancel_event.is_set():
             lines = [f"{k}: {v}" for k, v in failed.items()] + [f"{k}: {v}" for k, v in skipped.items()]
+            lines += self._done_lines([i for i in by_id if i in done])
+            if pending:
+                lines.append("not started: " + ", ".join(pending))
             if self.cancel_event.is_set():
                 lines.append("cancelled")
             msg = "; ".join(lines) or "incomplete"

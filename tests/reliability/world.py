@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,15 @@ from assistant.tags import CLUSTER, MANAGED_BY, RESOURCE
 FULL_SPEC = Path(__file__).with_name("full_spec.yaml")
 
 
-def full_spec(name: str, path: Path | None = None) -> LoadedSpec:
-    """The full drill spec for cluster ``name`` (written to ``path`` too, when given, for CLI runs)."""
+def full_spec(name: str, path: Path | None = None, *, kubeconfig: Path | None = None) -> LoadedSpec:
+    """The full drill spec for cluster ``name`` (written to ``path`` too, when given, for CLI runs).
+
+    ``kubeconfig`` gives the cluster its own kubeconfig file instead of $KUBECONFIG.
+    """
     text = (
         FULL_SPEC.read_text(encoding="utf-8")
         .replace("name: drill\n", f"name: {name}\n", 1)
-        .replace("alias: drill", f"alias: {name}")
+        .replace("alias: drill", f"alias: {name}" + (f"\n  path: {json.dumps(str(kubeconfig))}" if kubeconfig else ""))
     )
     if path is not None:
         path.write_text(text, encoding="utf-8")

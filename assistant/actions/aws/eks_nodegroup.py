@@ -165,6 +165,18 @@ class EksNodegroup(Action):
         after["tags"] = {**current["tags"], **desired["tags"]}
         if current["amiType"] and desired["amiType"] is None:
             after["amiType"] = current["amiType"]
+        if current["status"] == "CREATE_FAILED":
+            # EKS never retries a failed node group and accepts no update to it: only a new one
+            # will do. Planning it as unchanged would call a broken group converged.
+            detail = "; ".join(current["health"]) or "no detail from EKS"
+            return Planned(
+                Op.REPLACE,
+                resource,
+                before={**before, "status": "CREATE_FAILED"},
+                after={**after, "status": "ACTIVE"},
+                reason=f"it is CREATE_FAILED ({detail}); delete it, then apply again",
+                outputs=outputs,
+            )
         return compare(resource, before, after, REPLACE_FIELDS, "node group", outputs)
 
     def apply(

@@ -45,6 +45,17 @@ def require_subnets(account_id: str, region: str, subnet_ids: list[str], min_azs
     return next(iter(vpcs), None)
 
 
+def subnet_zone(account_id: str, region: str, subnet_id: str) -> str:
+    """The availability zone of a subnet (``?`` if it is gone)."""
+    from moto.ec2.exceptions import InvalidSubnetIdError
+    from moto.ec2.models import ec2_backends
+
+    try:
+        return str(ec2_backends[account_id][region].get_subnet(subnet_id).availability_zone)
+    except InvalidSubnetIdError:
+        return "?"
+
+
 def create_cluster_security_group(account_id: str, region: str, vpc_id: str, cluster_name: str) -> str:
     """The ``eks-cluster-sg-*`` group EKS creates in the cluster's VPC."""
     from moto.ec2.models import ec2_backends

@@ -165,3 +165,26 @@ ACCESS_POLICIES: tuple[str, ...] = (
 def access_policy_arns() -> list[str]:
     """ARNs of every access policy the sandbox knows."""
     return [ACCESS_POLICY_PREFIX + name for name in ACCESS_POLICIES]
+
+
+# Instance types the sandbox never has capacity for, in any zone. A node group that asks only
+# for these is accepted (as EKS accepts it) and goes CREATE_FAILED once its create time has
+# passed, with the health issue EKS reports when its Auto Scaling group cannot launch
+# instances. p5.48xlarge is scarce on real AWS too; drills use it for a permanent failure.
+NO_CAPACITY_INSTANCE_TYPES: frozenset[str] = frozenset({"p5.48xlarge"})
+
+
+def launch_failure(instance_types: list[str], capacity_type: str, zone: str, asg_name: str) -> dict[str, Any] | None:
+    """The health issue of a node group that cannot launch any instance, or None when it can.
+
+    One type with capacity is enough, as with a real Auto Scaling group that falls back.
+    """
+    if not instance_types or not set(instance_types) <= NO_CAPACITY_INSTANCE_TYPES:
+        return None
+    kind = "Spot" if capacity_type == "SPOT" else "On-Demand"
+    message = (
+        f"Could not launch {kind} Instances. InsufficientInstanceCapacity - We currently do not have sufficient "
+        f"{instance_types[0]} capacity in the Availability Zone you requested ({zone}). Our system will be working on "
+        "provisioning additional capacity. Launching EC2 instance failed."
+    )
+    return {"code": "AsgInstanceLaunchFailures", "message": message, "resourceIds": [asg_name]}

@@ -1,4 +1,9 @@
-"""Managed node group operations with a lifecycle: create, delete and config updates."""
+"""Managed node group operations with a lifecycle: create, delete and config updates.
+
+A node group whose instance types all lack capacity (``catalog.NO_CAPACITY_INSTANCE_TYPES``)
+goes CREATING → CREATE_FAILED instead of ACTIVE, with EKS's ``AsgInstanceLaunchFailures``
+health issue; it can then only be deleted.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from assistant.sandbox.eks import access, aws_resources, render
+from assistant.sandbox.eks import access, aws_resources, catalog, render
 from assistant.sandbox.eks.call import EksCall
 from assistant.sandbox.eks.errors import InvalidParameter, ResourceInUse
 from assistant.sandbox.eks.state import (
     ACTIVE,
+    CREATE_FAILED,
     CREATING,
     DELETING,
     UPDATING,
@@ -76,9 +82,18 @@ def create_nodegroup(call: EksCall) -> Response:
     if mode != "CONFIG_MAP":
         access.ensure_node_entry(call, cluster, nodegroup.node_role)
     observer = call.lifecycle.observer
+    subnets = list(nodegroup.subnets or [])
+    zone = aws_resources.subnet_zone(call.account_id, call.region, subnets[0]) if subnets else "?"
+    asg = nodegroup.resources["autoScalingGroups"][0]["name"]
+    failure = catalog.launch_failure(list(nodegroup.instance_types or []), nodegroup.capacity_type, zone, asg)
 
     def activate() -> None:
         if cluster.nodegroups.get(name) is nodegroup and nodegroup.status == CREATING:
+            if failure is not None:
+                # As on EKS: no node ever joins, and the group stays until someone deletes it.
+                nodegroup.status = CREATE_FAILED
+                nodegroup.health = {"issues": [failure]}
+                return
             nodegroup.status = ACTIVE
             observer.nodegroup_active(cluster, nodegroup)
 

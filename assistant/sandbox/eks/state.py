@@ -10,6 +10,7 @@ from typing import Any
 from assistant.sandbox.eks.errors import ResourceNotFound
 
 CREATING, ACTIVE, UPDATING, DELETING = "CREATING", "ACTIVE", "UPDATING", "DELETING"
+CREATE_FAILED = "CREATE_FAILED"
 
 
 def utcnow() -> dt.datetime:

@@ -208,6 +208,10 @@ class AwsAuth(Action):
                 )
             have = doc.entries(section)
             before.setdefault(section, {})[key] = have.get(key)
+            # A removal is named in ``after`` too (as null): the runner checks a step's fresh
+            # ``after`` against the approved one, so a removal nobody approved (a resumed run
+            # meeting entries another run added since) is refused instead of carried out.
+            after.setdefault(section, {})[key] = None
             notes.append(f"- {section} {key}")
         outputs = {"configMap": f"{NAMESPACE}/{NAME}", "authenticationMode": mode}
         if mode == "API":
@@ -227,11 +231,12 @@ class AwsAuth(Action):
             raise RuntimeError(f"cluster {args.cluster} is not ACTIVE; cannot edit aws-auth")
         mode = access.later_mode(args.authentication_mode, (cluster.get("accessConfig") or {}).get("authenticationMode"))
         desired = self._desired(args, mode, ctx)
-        # Only what the approved plan removes: entries another run added meanwhile stay.
+        # Only the removals in the plan (which the runner matched against the approved one):
+        # entries another run added meanwhile stay.
         removals: dict[str, list[str]] = {}
-        for section, values in (planned.before or {}).items():
-            for key in values:
-                if key not in (planned.after or {}).get(section, {}):
+        for section, values in (planned.after or {}).items():
+            for key, value in values.items():
+                if value is None:
                     removals.setdefault(section, []).append(key)
         if removals.get("mapRoles"):
             in_use = self._node_roles_in_use(args, ctx)

@@ -198,8 +198,12 @@ class Runner:
         done: set[str] = set()
         self.store.update_run(run.id, status="applying", error="")
         self._emit(run.id, "run_started", message=f"{run.kind} {run.playbook}: {len(instances)} steps")
+        # A resume keeps the steps an earlier attempt finished as "done" (it re-checks them all the
+        # same): reset to "pending", a resume killed early would leave a journal saying nothing was done.
+        finished = {s.step for s in self.store.steps(run.id) if s.status == "done"}
         for inst in instances:
-            self.store.record_step(StepRecord(run.id, inst.id, "pending"))
+            if inst.id not in finished:
+                self.store.record_step(StepRecord(run.id, inst.id, "pending"))
         with approved_apply(approved.hash, run.id) as scope:
             pool = ThreadPoolExecutor(max_workers=max(1, self.options.parallelism), thread_name_prefix="eks-assist-step")
             running: dict[Future[dict[str, Any]], str] = {}

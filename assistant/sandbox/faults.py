@@ -2,16 +2,40 @@
 
 Decisions come from one seeded ``random.Random`` so a run with a seed is reproducible when its
 requests arrive in the same order.
+
+In process, a :class:`FaultConfig` can also carry an ``after_call`` hook: the front calls it
+once a request has been carried out and before its answer is sent. The crash drill uses it to
+kill a client between an AWS call taking effect and the client hearing about it.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """One AWS request the sandbox has carried out, as an ``after_call`` hook sees it."""
+
+    service: str  # the SigV4 signing service: ec2, iam, eks, sts, ...
+    operation: str  # e.g. CreateVpc; "" when the request names none the front can read
+    status: int  # HTTP status of the answer about to be sent
+    mutating: bool  # the operation can change the account (by eks-assist's guard's rule)
+
+    @property
+    def applied(self) -> bool:
+        """A mutating call that succeeded: its change is in the sandbox now."""
+        return self.mutating and self.status < 400
+
+
+# Runs in the request's server thread, after the call took effect, before the answer leaves.
+# It may block (the client waits for its answer meanwhile); what it raises becomes a 500.
+AfterCall = Callable[[AwsCall], None]
 
 
 @dataclass(frozen=True)
@@ -22,6 +46,9 @@ class FaultConfig:
     error5xx: float = 0.0
     latency_ms: int = 0
     seed: int | None = None
+    # In-process only: not part of to_dict()/from_dict(), so the HTTP control endpoint never
+    # sets it and a config posted there drops it.
+    after_call: AfterCall | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("throttle", "error5xx"):
@@ -34,6 +61,8 @@ class FaultConfig:
             raise ValueError(f"latency_ms must be a whole number >= 0, got {self.latency_ms!r}")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise ValueError(f"seed must be an integer or null, got {self.seed!r}")
+        if self.after_call is not None and not callable(self.after_call):
+            raise ValueError(f"after_call must be callable, got {self.after_call!r}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FaultConfig:
@@ -44,8 +73,8 @@ class FaultConfig:
         return cls(**dict(data))
 
     def to_dict(self) -> dict[str, Any]:
-        """The config as plain data."""
-        return asdict(self)
+        """The config as plain data (without the in-process ``after_call`` hook)."""
+        return {"throttle": self.throttle, "error5xx": self.error5xx, "latency_ms": self.latency_ms, "seed": self.seed}
 
 
 class Fault(Enum):
@@ -94,6 +123,17 @@ class FaultInjector:
                 self._counts["error5xx"] += 1
                 return Fault.ERROR_5XX, delay
             return None, delay
+
+    def after_call(self, call: AwsCall) -> None:
+        """Tell the configured hook, if any, that ``call`` has been carried out."""
+        hook = self._config.after_call
+        if hook is not None:
+            hook(call)
+
+    @property
+    def observing(self) -> bool:
+        """True when a hook wants to hear about calls (the front then reads each request's operation)."""
+        return self._config.after_call is not None
 
     def counts(self) -> dict[str, int]:
         """How many AWS requests arrived and how many of each fault were injected."""

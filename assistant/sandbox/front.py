@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from werkzeug.wrappers import Request
 
+from assistant.guard import is_read_only
 from assistant.sandbox import aws_errors, control, moto_state
 from assistant.sandbox.caller import caller, signing_service
 from assistant.sandbox.eks.front import EksFront
-from assistant.sandbox.faults import Fault, FaultInjector
+from assistant.sandbox.eks.request import match_operation
+from assistant.sandbox.faults import AwsCall, Fault, FaultInjector
 
 StartResponse = Callable[..., Any]
 
@@ -23,6 +27,26 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     except ValueError:
         length = 0
     return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def operation_of(service: str | None, environ: dict[str, Any], body: bytes) -> str:
+    """The AWS operation a request names: EKS's REST route, a JSON target, or a query ``Action``."""
+    if service == "eks":
+        matched = match_operation(environ.get("REQUEST_METHOD", "GET"), environ.get("RAW_URI") or environ.get("PATH_INFO", ""))
+        return matched[0] if matched else ""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return str(target).rsplit(".", 1)[-1]
+    for text in (environ.get("QUERY_STRING", ""), body.decode("utf-8", "replace")):
+        action = parse_qs(text).get("Action")
+        if action:
+            return action[0]
+    return ""
+
+
+def _call(service: str | None, operation: str, status: int) -> AwsCall:
+    mutating = bool(service and operation) and not is_read_only(service or "", operation)
+    return AwsCall(service=service or "", operation=operation, status=status, mutating=mutating)
 
 
 class SandboxFront:
@@ -52,12 +76,30 @@ class SandboxFront:
                     response = aws_errors.unavailable_response(service, environ)
                 return response(environ, start_response)
         if service == "eks":
-            response = self._eks(environ, _read_body(environ))
+            request_body = _read_body(environ)
+            response = self._eks(environ, request_body)
             # Real EKS names every response; the audit log records these ids for mutating calls.
             if "x-amzn-RequestId" not in response.headers:
                 response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+            if self._faults.observing:
+                self._faults.after_call(_call(service, operation_of(service, environ, request_body), response.status_code))
             return response(environ, start_response)
         if service == "iam":
             moto_state.ensure_aws_managed_policies(caller(environ)[1])
-        body: Iterable[bytes] = self._moto_app(environ, start_response)
-        return body
+        if not self._faults.observing or path.startswith("/moto-api"):
+            body: Iterable[bytes] = self._moto_app(environ, start_response)
+            return body
+        # Observed: note the operation (moto must still read the body) and the status moto answers
+        # with; moto has done the work by the time its app returns, before anything is sent.
+        request_body = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(request_body)
+        environ["CONTENT_LENGTH"] = str(len(request_body))
+        status: list[int] = []
+
+        def recording_start_response(status_line: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(int(status_line.split(" ", 1)[0]))
+            return start_response(status_line, headers, exc_info) if exc_info else start_response(status_line, headers)
+
+        answer: Iterable[bytes] = self._moto_app(environ, recording_start_response)
+        self._faults.after_call(_call(service, operation_of(service, environ, request_body), status[-1] if status else 200))
+        return answer

@@ -169,7 +169,10 @@ class EksAccessEntry(Action):
         for arn, want in desired.items():
             cur = have.get(arn)
             if cur is None:
-                after[arn] = want
+                # With no username asked for, EKS picks one at create time. "Known after apply" lets
+                # a resume of a create that was killed after CreateAccessEntry (but before its policies
+                # were associated) continue the approved create: EKS's default matches an unknown.
+                after[arn] = {**want, "username": want["username"] or ctx.unknown(f"username of {arn}")}
                 notes.append(f"+ {arn}")
                 continue
             cur_view = {k: cur[k] for k in ("username", "kubernetesGroups", "type", "policies")}
@@ -205,6 +208,8 @@ class EksAccessEntry(Action):
                     if error_code(exc) != "ResourceNotFoundException":
                         raise
         for arn, want in after.items():
+            # An unknown username (EKS's default, see plan) is one we do not send.
+            username = want["username"] if isinstance(want["username"], str) else None
             try:
                 cur = self._entry(eks, args.cluster, arn)
             except Exception as exc:
@@ -220,20 +225,18 @@ class EksAccessEntry(Action):
                     "tags": {**args.tags, **owntags.ownership(args.cluster, "access-entry")},
                     "clientRequestToken": ctx.client_token(arn),
                 }
-                if want["username"]:
-                    params["username"] = want["username"]
+                if username:
+                    params["username"] = username
                 eks.create_access_entry(**params)
-                cur = {"username": want["username"], "kubernetesGroups": want["kubernetesGroups"], "policies": {}}
-            elif cur["kubernetesGroups"] != want["kubernetesGroups"] or (
-                want["username"] and cur["username"] != want["username"]
-            ):
+                cur = {"username": username, "kubernetesGroups": want["kubernetesGroups"], "policies": {}}
+            elif cur["kubernetesGroups"] != want["kubernetesGroups"] or (username and cur["username"] != username):
                 upd: dict[str, Any] = {
                     "clusterName": args.cluster,
                     "principalArn": arn,
                     "kubernetesGroups": want["kubernetesGroups"],
                 }
-                if want["username"]:
-                    upd["username"] = want["username"]
+                if username:
+                    upd["username"] = username
                 eks.update_access_entry(**upd)
             for policy, scope in want["policies"].items():
                 if cur["policies"].get(policy) != scope:

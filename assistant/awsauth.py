@@ -129,12 +129,13 @@ def parse_section(name: str, text: str | None) -> Section:
     """Split a section's YAML into per-item text blocks; raise AwsAuthError if it is not a list."""
     sec = Section(name)
     if text is None or not text.strip():
-        sec.verbatim = text if text is not None and text.strip() else None
+        # An empty section that is there renders back as it was (not dropped) until we edit it.
+        sec.verbatim = text
         return sec
     try:
-        loaded = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise AwsAuthError(f"{name} is not valid YAML: {exc}") from None
+        loaded = _load(text)
+    except _LOAD_ERRORS as exc:
+        raise AwsAuthError(f"{name} is not valid YAML: {_reason(exc)}") from None
     if loaded is None:
         loaded = []
     if not isinstance(loaded, list):
@@ -154,7 +155,7 @@ def parse_section(name: str, text: str | None) -> Section:
         header, items, trailer = blocks
         try:
             values = [_load_item(b) for b in items]
-        except yaml.YAMLError:
+        except _LOAD_ERRORS:
             values = None
         if values == loaded:
             sec.header, sec.trailer, sec.indent = header, trailer, indent or ""
@@ -167,8 +168,69 @@ def parse_section(name: str, text: str | None) -> Section:
     return sec
 
 
+# PyYAML's constructors raise plain Python errors on odd scalars (a date that does not exist,
+# an integer past Python's 4300-digit limit, '!!bool maybe', an empty '!!int'), and its
+# composer recurses once per nesting level: all of these are sections we cannot read, not crashes.
+_LOAD_ERRORS = (yaml.YAMLError, ValueError, LookupError, AttributeError, TypeError, ArithmeticError, RecursionError)
+_MAX_NODES = 100_000  # values in one section once aliases are expanded; real ones have hundreds
+_MAX_DEPTH = 32  # an entry is at most a mapping of lists of strings
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that stops at :data:`_MAX_DEPTH` levels while composing.
+
+    PyYAML's composer recurses once per level and its scanner slows down with every open flow
+    level: "[[[[..." a few thousand deep took seconds to end in a RecursionError.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > _MAX_DEPTH:
+                raise AwsAuthError(f"nested deeper than {_MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = str(exc)
+    return text if len(text) <= 300 else text[:300] + "..."
+
+
+def _load(text: str) -> Any:
+    """``yaml.safe_load``, refusing documents that expand too far or nest too deep."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        # Aliases share nodes, so a few lines can stand for a billion values (or a cycle):
+        # count the values as if expanded, and stop early, before anything walks them.
+        seen = 0
+        stack: list[tuple[yaml.Node, int]] = [(node, 1)]
+        while stack:
+            current, depth = stack.pop()
+            seen += 1
+            if seen > _MAX_NODES:
+                raise AwsAuthError(f"more than {_MAX_NODES} values once YAML aliases are expanded")
+            if depth > _MAX_DEPTH:
+                raise AwsAuthError(f"nested deeper than {_MAX_DEPTH} levels")
+            if isinstance(current, yaml.SequenceNode):
+                stack.extend((child, depth + 1) for child in current.value)
+            elif isinstance(current, yaml.MappingNode):
+                stack.extend((child, depth + 1) for pair in current.value for child in pair)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def _load_item(block: str) -> Any:
-    value = yaml.safe_load(block)
+    value = _load(block)
     if not isinstance(value, list) or len(value) != 1:
         raise yaml.YAMLError("not a single list item")
     return value[0]
@@ -218,7 +280,7 @@ class AwsAuth:
         if raw:
             try:
                 loaded = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # somebody else's edit; deep nesting recurses
                 loaded = []
             managed = {str(x) for x in loaded} if isinstance(loaded, list) else set()
         return cls(sections, managed)

@@ -25,12 +25,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .plan import Unknown
+from .plan import Unknown, is_unknown
 
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _NAME = r"[A-Za-z][A-Za-z0-9_-]*"
-_LOOKUP = re.compile(rf"^{_NAME}(?:\.{_NAME}|\[\d+\])*$")
-_PART = re.compile(rf"\.({_NAME})|\[(\d+)\]")
+# ASCII digits, at most 9: \d would take any Unicode digit, and int() refuses past 4300 digits.
+_INDEX = r"[0-9]{1,9}"
+_LOOKUP = re.compile(rf"^{_NAME}(?:\.{_NAME}|\[{_INDEX}\])*$")
+_PART = re.compile(rf"\.({_NAME})|\[({_INDEX})\]")
 
 
 class TemplateError(Exception):
@@ -52,8 +54,9 @@ def parse_lookup(expr: str) -> list[str | int]:
     """Split ``a.b[0].c`` into ``["a", "b", 0, "c"]``; raise TemplateError on anything else."""
     expr = expr.strip()
     if not _LOOKUP.match(expr):
+        shown = expr if len(expr) <= 80 else expr[:80] + "..."
         raise TemplateError(
-            f"unsupported template expression {{{{ {expr} }}}}: only lookups like "
+            f"unsupported template expression {{{{ {shown} }}}}: only lookups like "
             "'spec.metadata.name', 'steps.<id>.<output>' or 'item.name' (optionally joined by ||) are allowed"
         )
     head = re.match(_NAME, expr)
@@ -111,14 +114,21 @@ def _empty(value: Any) -> bool:
 def evaluate(expr: str, ctx: Mapping[str, Any]) -> Any:
     """Evaluate one ``a || b`` expression against ``ctx``."""
     alternatives = [a.strip() for a in expr.split("||")]
-    tried: list[str] = []
+    # Check every alternative before resolving any: one that is not a lookup is an error even
+    # when an earlier alternative is defined (the same template must not pass or fail by data).
+    lookups: list[list[str | int] | None] = []
     for i, alt in enumerate(alternatives):
         if alt in LITERALS:
             if i != len(alternatives) - 1:
                 raise TemplateError(f"literal '{alt}' may only be the last alternative of '||'")
+            lookups.append(None)
+        else:
+            lookups.append(parse_lookup(alt))
+    tried: list[str] = []
+    for i, (alt, parts) in enumerate(zip(alternatives, lookups, strict=True)):
+        if parts is None:
             value = LITERALS[alt]
             return list(value) if isinstance(value, list) else (dict(value) if isinstance(value, dict) else value)
-        parts = parse_lookup(alt)
         value = _resolve(parts, ctx)
         tried.append(alt)
         if _empty(value) and i != len(alternatives) - 1:
@@ -155,9 +165,12 @@ def _hint(lookup: str, ctx: Mapping[str, Any]) -> str:
     return ""
 
 
-def _to_text(value: Any) -> str | Unknown:
+def _to_text(value: Any, expr: str) -> str | Unknown:
     if isinstance(value, Unknown):
         return value
+    if is_unknown(value):
+        # A list or mapping holding a value known only after apply: its text is unknown as a whole.
+        return Unknown(expr.strip())
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -185,7 +198,7 @@ def render(value: Any, ctx: Mapping[str, Any]) -> Any:
     pos = 0
     for m in _TEMPLATE.finditer(value):
         pieces.append(value[pos : m.start()])
-        text = _to_text(evaluate(m.group(1), ctx))
+        text = _to_text(evaluate(m.group(1), ctx), m.group(1))
         if isinstance(text, Unknown):
             unknown_refs.append(text.ref)
             pieces.append(f"<{text.ref}>")

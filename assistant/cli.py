@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -229,9 +231,46 @@ def _sandbox_env(ctx: dict[str, Any], quiet: bool = False) -> None:
     os.environ.update(env)
 
 
+# What AWS accepts, checked before any call: a malformed value otherwise reaches the endpoint
+# (an HTML 404 from a path like '../x', a 500 for an unknown region) or becomes a crash.
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+")
+_CLUSTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+_RUN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,63}")
+MAX_LIMIT = 100_000
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 80 else value[:80] + "…")
+
+
+def check_cluster_name(value: str, flag: str) -> str:
+    """``value`` if it is a valid EKS cluster name; InputError naming ``flag`` otherwise."""
+    if not _CLUSTER.fullmatch(value):
+        raise_input(
+            f"{flag}: {_shown(value)} is not an EKS cluster name "
+            "(1-100 letters, digits, '-' and '_', starting with a letter or digit)"
+        )
+    return value
+
+
+def check_run_id(value: str) -> str:
+    """A run id or prefix: letters, digits and '-'. Store lookups match prefixes, so '%' or '' would match any run."""
+    if not _RUN_ID.fullmatch(value):
+        raise_input(f"{_shown(value)} is not a run id (like 20260101-120000-abcdef, or a prefix of one; see: eks-assist runs)")
+    return value
+
+
+def check_limit(value: int) -> int:
+    if not 1 <= value <= MAX_LIMIT:
+        raise_input(f"--limit must be between 1 and {MAX_LIMIT}, got {value}")
+    return value
+
+
 def _aws(args: argparse.Namespace, region: str | None, ctx: dict[str, Any]) -> Any:
     from .aws import AwsContext
 
+    if args.region is not None and not _REGION.fullmatch(args.region):
+        raise_input(f"--region: {_shown(args.region)} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1)")
     if getattr(args, "sandbox", False):
         if args.profile:
             raise_input("--profile cannot be combined with --sandbox")
@@ -254,10 +293,11 @@ def _options(args: argparse.Namespace) -> Any:
     poll_max = (
         args.poll_max if getattr(args, "poll_max", None) is not None else (0.25 if getattr(args, "sandbox", False) else 15.0)
     )
-    if poll_max <= 0:
+    # nan passes "<= 0" and inf never ends a wait: only finite values are durations.
+    if not (math.isfinite(poll_max) and poll_max > 0):
         raise_input("--poll-max must be positive")
     lock_timeout = getattr(args, "lock_timeout", 0.0)
-    if not 0 <= lock_timeout <= 86400:
+    if not (math.isfinite(lock_timeout) and 0 <= lock_timeout <= 86400):
         raise_input(f"--lock-timeout must be between 0 and 86400 seconds, got {lock_timeout:g}")
     return RunOptions(
         parallelism=parallelism,
@@ -417,6 +457,7 @@ def cmd_destroy(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
 
 
 def cmd_status(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    check_cluster_name(args.cluster, "cluster")
     engine = _engine(args, ctx, None, quiet=True)
     st = engine.status(args.cluster)
     if args.output == "json":
@@ -466,7 +507,9 @@ def cmd_runs(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from .store import open_store
 
     store = open_store()
-    if args.run_id:
+    check_limit(args.limit)
+    if args.run_id is not None:
+        check_run_id(args.run_id)
         matches = store.find_runs(args.run_id)
         exact = [r for r in matches if r.id == args.run_id]
         if not matches:
@@ -521,7 +564,7 @@ def cmd_runs(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
 def cmd_resume(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from .store import open_store
 
-    matches = open_store().find_runs(args.run_id)
+    matches = open_store().find_runs(check_run_id(args.run_id))
     if not matches:
         raise_input(f"no run '{args.run_id}' (see: eks-assist runs)")
     run = next((r for r in matches if r.id == args.run_id), matches[0])
@@ -578,7 +621,18 @@ def cmd_capacity(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
 def cmd_access(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from . import access_cli
 
+    check_cluster_name(args.cluster, "--cluster")
+    if args.region is not None and not _REGION.fullmatch(args.region):
+        raise_input(f"--region: {_shown(args.region)} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1)")
+
     return access_cli.run(args)
+
+
+def cmd_audit(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
+    from . import audit_cli
+
+    check_limit(args.limit)
+    return int(audit_cli.run_audit(args))
 
 
 VERBS = {
@@ -594,7 +648,7 @@ VERBS = {
     "playbooks": cmd_playbooks,
     "access": cmd_access,
     "capacity": cmd_capacity,
-    "audit": lambda args, ctx: int(__import__("assistant.audit_cli", fromlist=["run_audit"]).run_audit(args)),
+    "audit": cmd_audit,
     "locks": lambda args, ctx: int(__import__("assistant.audit_cli", fromlist=["run_locks"]).run_locks(args)),
     "token": lambda args, ctx: int(__import__("assistant.token_cli", fromlist=["run"]).run(args)),
     "kubeconfig": lambda args, ctx: int(__import__("assistant.kubeconfig_cli", fromlist=["run"]).run(args)),

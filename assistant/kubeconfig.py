@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import fcntl
 import ipaddress
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -27,14 +29,24 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .errors import InputError, Problem
+
 ExecKind = Literal["aws", "builtin"]
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 SECTIONS = ("clusters", "users", "contexts")
 _SINGULAR = {"clusters": "cluster", "users": "user", "contexts": "context"}
 
 
-class KubeconfigError(ValueError):
-    """The kubeconfig file cannot be read or merged (not YAML, not a mapping, ...)."""
+class KubeconfigError(InputError, ValueError):
+    """The kubeconfig file cannot be read or merged (not YAML, not a mapping, ...); nothing was written.
+
+    An :class:`~assistant.errors.InputError` (exit 2, located ``file:line:col``), and still a
+    ``ValueError`` for callers that catch that.
+    """
+
+
+# A kubeconfig with a thousand clusters is about 3 MiB; a file past this is not one to edit.
+MAX_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -160,30 +172,138 @@ def desired_entries(cluster: ClusterInfo, options: ExecOptions, alias: str | Non
     }
 
 
-def _load(text: str) -> dict[str, Any]:
+def _problem(file: str, message: str, node: yaml.Node | yaml.Mark | None = None, path: str | None = None) -> KubeconfigError:
+    mark = node.start_mark if isinstance(node, yaml.Node) else node
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+    return KubeconfigError(Problem(message, file or None, line, col, path))
+
+
+def _compose(text: str, file: str) -> yaml.Node | None:
     try:
-        data = yaml.safe_load(text) if text.strip() else None
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        what = exc.problem or exc.context or "malformed YAML"
+        raise _problem(file, f"not valid YAML: {what}", exc.problem_mark or exc.context_mark) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a character"
+        raise KubeconfigError(Problem(f"not valid YAML: {what} is not allowed in YAML text", file or None, line, col)) from None
     except yaml.YAMLError as exc:
-        raise KubeconfigError(f"not valid YAML: {exc}") from None
+        raise _problem(file, f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise _problem(file, "not a kubeconfig: nested too deeply") from None
+
+
+def _check_nodes(root: yaml.Node, file: str) -> None:
+    """Refuse what a merge cannot keep faithfully: aliases (shared nodes) and duplicate keys."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, where = stack.pop()
+        if id(node) in seen:
+            # A billion-laughs file is small but expands exponentially once compared or rewritten.
+            raise _problem(file, "uses YAML anchors and aliases (&, *), which eks-assist does not edit", node, where or None)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[Any] = set()
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                if name is not None and name in keys:
+                    # yaml.safe_load keeps the last one silently; rewriting would drop the first.
+                    raise _problem(file, f"duplicate key {name!r}", key, where or None)
+                keys.add(name)
+                stack.append((value, f"{where}.{name}" if where else str(name)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
+
+
+def _load(text: str, file: str = "") -> dict[str, Any]:
+    """The kubeconfig's data; KubeconfigError, located, for anything that is not a kubeconfig we can merge into."""
+    if not text.strip():
+        return {}
+    root = _compose(text, file)
+    if root is None:
+        return {}
+    _check_nodes(root, file)
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        raise _problem(file, f"not valid YAML: {exc}", root) from None
     if data is None:
         return {}
-    if not isinstance(data, dict):
-        raise KubeconfigError("not a kubeconfig: the top level is not a mapping")
+    if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
+        raise _problem(file, "not a kubeconfig: the top level is not a mapping", root)
+    nodes = {k.value: v for k, v in root.value if isinstance(k, yaml.ScalarNode)}
+    for section in SECTIONS:
+        items = data.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            # Iterating a string or a mapping here would merge its characters or keys as entries.
+            raise _problem(file, f"not a kubeconfig: {section} must be a list of entries", nodes.get(section), section)
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("name", ""), str):
+                node = nodes[section].value[i] if isinstance(nodes.get(section), yaml.SequenceNode) else None
+                raise _problem(file, "not a kubeconfig: each entry must be a mapping with a string name", node, f"{section}[{i}]")
+    current = data.get("current-context")
+    if current is not None and not isinstance(current, str):
+        raise _problem(
+            file, "not a kubeconfig: current-context must be a string", nodes.get("current-context"), "current-context"
+        )
     return data
+
+
+def read_text(path: Path) -> str | None:
+    """The kubeconfig's text, or None when there is no file yet; KubeconfigError if it cannot be one."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise KubeconfigError(Problem(f"cannot read the kubeconfig: {exc.strerror}", str(path))) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise KubeconfigError(Problem("is a directory, not a kubeconfig file", str(path)))
+    if not stat.S_ISREG(st.st_mode):
+        # /dev/zero never ends and a FIFO blocks: only a regular file is read (or replaced).
+        raise KubeconfigError(Problem("is not a regular file (a device, pipe or socket)", str(path)))
+    if st.st_size > MAX_BYTES:
+        raise KubeconfigError(Problem(f"is {st.st_size} bytes, larger than {MAX_BYTES // (1024 * 1024)} MiB", str(path)))
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise KubeconfigError(Problem(f"cannot read the kubeconfig: {exc.strerror}", str(path))) from None
+    if len(raw) > MAX_BYTES:
+        raise KubeconfigError(Problem(f"is larger than {MAX_BYTES // (1024 * 1024)} MiB", str(path)))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KubeconfigError(Problem(f"is not UTF-8 text (byte {exc.start})", str(path))) from None
+
+
+def _named(data: dict[str, Any], file: str, names: dict[str, str]) -> dict[str, Any]:
+    """Our entries by section; KubeconfigError when one of our names appears twice (which one to update?)."""
+    found: dict[str, Any] = {}
+    for section, name in names.items():
+        matches = [i for i, item in enumerate(data.get(section) or []) if item.get("name") == name]
+        if len(matches) > 1:
+            where = ", ".join(f"{section}[{i}]" for i in matches)
+            raise KubeconfigError(
+                Problem(f"{section} has {len(matches)} entries named {name!r} ({where}); remove all but one", file or None)
+            )
+        if matches:
+            found[section] = data[section][matches[0]]
+    return found
 
 
 def current_entries(path: Path, names: dict[str, str]) -> dict[str, Any] | None:
     """Our entries as the file has them now (``names``: section → entry name); None if none exist."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text(path)
+    if text is None:
         return None
-    data = _load(text)
-    found: dict[str, Any] = {}
-    for section, name in names.items():
-        for item in data.get(section) or []:
-            if isinstance(item, dict) and item.get("name") == name:
-                found[section] = item
+    data = _load(text, str(path))
+    found = _named(data, str(path), names)
     if not found:
         return None
     found["current-context"] = data.get("current-context")
@@ -305,9 +425,10 @@ def _scalar_name(item: yaml.Node) -> str | None:
     return None
 
 
-def merge(text: str, entries: dict[str, dict[str, Any]], current: str | None) -> str:
+def merge(text: str, entries: dict[str, dict[str, Any]], current: str | None, file: str = "") -> str:
     """The new file text: ``text`` with our entries added or replaced and ``current-context`` set."""
-    data = _load(text)
+    data = _load(text, file)
+    _named(data, file, {section: entry["name"] for section, entry in entries.items()})
     want = _merged_data(data, entries, current)
     try:
         merged = _text_merge(text, entries, current)
@@ -322,6 +443,31 @@ def merge(text: str, entries: dict[str, dict[str, Any]], current: str | None) ->
 # kubectl's own lock is ``<file>.lock`` created with O_EXCL and removed afterwards: a lock
 # file left behind would make every later ``kubectl config ...`` fail, so ours is named apart.
 KUBECTL_LOCK_WAIT = 10.0
+# What eks-assist's copy of kubectl's lock file holds (kubectl's own is empty; kubectl only
+# checks that it exists). A writer SIGKILLed while holding it leaves it behind; this marks it
+# as ours, so the next eks-assist writer can take it over instead of failing for good.
+OUR_KUBECTL_LOCK = b"eks-assist\n"
+
+
+def _take_kubectl_lock(lock: Path) -> None:
+    """Create ``lock`` with our marker in one step (FileExistsError if it exists)."""
+    # Written aside and hard-linked into place: the lock never exists without the marker, so a
+    # kill between creating and writing it cannot leave an empty one that looks like kubectl's.
+    fd, tmp = tempfile.mkstemp(dir=lock.parent, prefix=f".{lock.name}.", suffix=".tmp")
+    try:
+        os.write(fd, OUR_KUBECTL_LOCK)
+        os.close(fd)
+        os.link(tmp, lock)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _left_by_us(lock: Path) -> bool:
+    try:
+        return lock.read_bytes() == OUR_KUBECTL_LOCK
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -336,9 +482,15 @@ def _locked(path: Path) -> Iterator[None]:
         deadline = time.monotonic() + KUBECTL_LOCK_WAIT
         while True:
             try:
-                os.close(os.open(kubectl_lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                _take_kubectl_lock(kubectl_lock)
                 break
             except FileExistsError:
+                # Every eks-assist writer holds the flock while it holds the lock file, and we hold
+                # the flock now: a lock file of ours is one a killed writer left behind.
+                if _left_by_us(kubectl_lock):
+                    with contextlib.suppress(FileNotFoundError):
+                        kubectl_lock.unlink()
+                    continue
                 if time.monotonic() > deadline:
                     raise KubeconfigError(
                         f"{kubectl_lock} exists: another kubectl is writing the file (remove it if none is)"
@@ -381,6 +533,14 @@ def plan_op(path: Path, entries: dict[str, dict[str, Any]], current_name: str) -
     return "update", before
 
 
+def _through_link(exc: KubeconfigError, given: Path, target: Path) -> KubeconfigError:
+    """``exc`` naming the path the user gave, and where its symlink leads, instead of the target alone."""
+    if given == target:
+        return exc
+    shown = f"{given} (a link to {target})"
+    return KubeconfigError([dataclasses.replace(p, file=shown) if p.file == str(target) else p for p in exc.problems])
+
+
 def write(
     cluster: ClusterInfo,
     options: ExecOptions,
@@ -389,19 +549,25 @@ def write(
 ) -> WriteResult:
     """Merge our entries into the kubeconfig at ``path`` (default :func:`default_path`) and make ours current."""
     # Write through a symlinked kubeconfig to its target, as kubectl does.
-    target = Path(os.path.realpath(resolve_path(path)))
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    given = resolve_path(path)
+    target = Path(os.path.realpath(given))
     entries = desired_entries(cluster, options, alias)
     context = entries["contexts"]["name"]
+    try:
+        # Checked once before anything is created (the directory, the lock files), so a file we
+        # cannot merge into is refused with it and its directory exactly as they were.
+        plan_op(target, entries, context)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except KubeconfigError as exc:
+        raise _through_link(exc, given, target) from None
+    except OSError as exc:
+        raise KubeconfigError(Problem(f"cannot create the kubeconfig's directory: {exc.strerror}", str(target.parent))) from None
     with _locked(target):
         op, _before = plan_op(target, entries, context)
         if op == "no-op":
             if (target.stat().st_mode & 0o777) != 0o600:
                 os.chmod(target, 0o600)
             return WriteResult("no-op", target, context)
-        try:
-            text = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        _atomic_write(target, merge(text, entries, context))
+        text = read_text(target) or ""
+        _atomic_write(target, merge(text, entries, context, str(target)))
     return WriteResult("create" if op == "create" else "update", target, context)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any, TextIO
 
@@ -30,6 +31,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="AWS profile; also written as AWS_PROFILE into the plugin's environment")
     parser.add_argument("--sandbox", action="store_true", help="the cluster lives in the running 'eks-assist sandbox'")
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
+
+
+_CLUSTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+")
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 80 else value[:80] + "…")
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """ValueError naming the argument, before any AWS call or file access."""
+    if not _CLUSTER.fullmatch(args.cluster):
+        raise ValueError(
+            f"--cluster: {_shown(args.cluster)} is not an EKS cluster name (1-100 letters, digits, '-' and '_', "
+            "starting with a letter or digit)"
+        )
+    if args.role_arn is not None and not _ROLE_ARN.fullmatch(args.role_arn):
+        raise ValueError(f"--role-arn: {_shown(args.role_arn)} is not an IAM role ARN (like arn:aws:iam::111122223333:role/name)")
+    if args.region is not None and not _REGION.fullmatch(args.region):
+        raise ValueError(f"--region: {_shown(args.region)} is not an AWS region name (like us-east-1)")
+    if args.path is not None and not args.path.strip():
+        raise ValueError("--path: the path is empty")
+    # The alias becomes the context name kubectl lists and matches; a control character or an
+    # empty name there is a mistake (or a trick) and never what was meant.
+    if args.alias is not None and (not args.alias.strip() or len(args.alias) > 253 or not args.alias.isprintable()):
+        raise ValueError(f"--alias: {_shown(args.alias)} is not a usable context name (1-253 printable characters)")
 
 
 def _eks_client(args: argparse.Namespace) -> tuple[Any, str, str | None]:
@@ -86,6 +115,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     out = out or sys.stdout
     err = err or sys.stderr
     try:
+        check_arguments(args)
         client, region, sandbox_endpoint = _eks_client(args)
         info = cluster_info(client, args.cluster, region)
         options = kubeconfig.ExecOptions(

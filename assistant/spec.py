@@ -138,9 +138,14 @@ _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _ADDON_VERSION = re.compile(r"v\d+\.\d+\.\d+(-eksbuild\.\d+)?")
-_TAG_CHARS = re.compile(r"[\w\s.:/=+\-@]*")
-_TAG_CHAR = re.compile(r"[\w\s.:/=+\-@]")
+# AWS allows Unicode letters, digits and separators (\p{L}\p{Z}\p{N}) plus _ . : / = + - @ in tags.
+# Not \s: that takes newlines and tabs, which AWS refuses, so the apply would stop halfway.
+_TAG_SPACE = "\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_TAG_CHARS = re.compile(rf"[\w{_TAG_SPACE}.:/=+\-@]*")
+_TAG_CHAR = re.compile(rf"[\w{_TAG_SPACE}.:/=+\-@]")
 
+# Prefixes EKS reserves for itself in access entry usernames.
+_RESERVED_USERNAME = ("system:", "eks:", "aws:", "amazon:", "iam:")
 _RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 SubPath = tuple[str | int, ...]
@@ -202,6 +207,33 @@ def _duplicates(values: list[Any], label: str, where: str, issues: _Issues, rend
             first[v] = i
 
 
+def _q(value: str) -> str:
+    """``repr(value)``, shortened: a 1 MB name must not become a 1 MB error message."""
+    if len(value) <= 120:
+        return repr(value)
+    return f"{value[:60]!r}…"
+
+
+def _free_text_problem(value: str, what: str, limit: int) -> str | None:
+    """Free-form text (usernames, groups, context names, paths) is data, never code, but it must be
+    text a person can read: 1-``limit`` characters, no control or invisible formatting characters
+    (a newline, a NUL, a right-to-left override), so that what the plan shows is what is written."""
+    if not value:
+        return f"{what} is empty"
+    if len(value) > limit:
+        return f"{what} is {len(value)} characters; at most {limit} allowed"
+    for i, ch in enumerate(value):
+        if not ch.isprintable():
+            return f"{what} {_q(value)} contains {ch!r} at position {i + 1}: control and invisible characters are not allowed"
+    return None
+
+
+def _check_free_text(value: str, what: str, limit: int) -> None:
+    problem = _free_text_problem(value, what, limit)
+    if problem:
+        _fail(problem)
+
+
 def _bad_char_hint(value: str, allowed: re.Pattern[str]) -> str:
     for i, ch in enumerate(value):
         if not allowed.fullmatch(ch):
@@ -212,18 +244,18 @@ def _bad_char_hint(value: str, allowed: re.Pattern[str]) -> str:
 def _cidr(text: str, what: str) -> ipaddress.IPv4Network:
     """Parse an IPv4 CIDR block, failing the field with a message that says how to fix it."""
     if "/" not in text:
-        _fail(f"{what} {text!r} needs a prefix length, like 10.0.0.0/16")
+        _fail(f"{what} {_q(text)} needs a prefix length, like 10.0.0.0/16")
     try:
         net = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        _fail(f"{what} {text!r} is not a valid IPv4 CIDR block (like 10.0.0.0/16)")
+        _fail(f"{what} {_q(text)} is not a valid IPv4 CIDR block (like 10.0.0.0/16)")
     if not isinstance(net, ipaddress.IPv4Network):
-        _fail(f"{what} {text!r} is IPv6; only IPv4 CIDR blocks are supported here")
+        _fail(f"{what} {_q(text)} is IPv6; only IPv4 CIDR blocks are supported here")
     if str(net) != text:
         # Either host bits are set (10.0.0.1/16) or it is spelled oddly (10.0.0.0/016).
         address = text.split("/", 1)[0]
         reason = "has host bits set" if ipaddress.ip_address(address) != net.network_address else "is unusual"
-        _fail(f"{what} {text!r} {reason}; did you mean '{net}'?")
+        _fail(f"{what} {_q(text)} {reason}; did you mean '{net}'?")
     return net
 
 
@@ -235,13 +267,13 @@ def _version_tuple(version: str) -> tuple[int, int]:
 def _label_key_problem(key: str, what: str, max_len: int | None = None) -> str | None:
     """Kubernetes qualified-name rules for label and taint keys; ``None`` when fine."""
     prefix, _, name = key.rpartition("/")
-    rule = f"{what} {key!r} is not a valid Kubernetes key"
+    rule = f"{what} {_q(key)} is not a valid Kubernetes key"
     if max_len is not None and len(key) > max_len:
-        return f"{what} {key!r} is {len(key)} characters; at most {max_len} allowed"
+        return f"{what} {_q(key)} is {len(key)} characters; at most {max_len} allowed"
     if "/" in key and not prefix:
         return f"{rule}: the prefix before '/' is empty"
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
-        return f"{rule}: the prefix {prefix!r} must be a lowercase DNS subdomain (like example.com)"
+        return f"{rule}: the prefix {_q(prefix)} must be a lowercase DNS subdomain (like example.com)"
     if not name or len(name) > 63 or not _LABEL_NAME.fullmatch(name):
         return (
             f"{rule}: the name part must be 1-63 characters of letters, digits, '-', '_' or '.', "
@@ -253,7 +285,7 @@ def _label_key_problem(key: str, what: str, max_len: int | None = None) -> str |
 def _label_value_problem(value: str, what: str) -> str | None:
     if value and (len(value) > 63 or not _LABEL_NAME.fullmatch(value)):
         return (
-            f"{what} {value!r} is not a valid Kubernetes label value: at most 63 characters of letters, "
+            f"{what} {_q(value)} is not a valid Kubernetes label value: at most 63 characters of letters, "
             "digits, '-', '_' or '.', starting and ending with a letter or digit"
         )
     return None
@@ -261,19 +293,19 @@ def _label_value_problem(value: str, what: str) -> str | None:
 
 def _check_subnet_id(value: str) -> str:
     if not _SUBNET_ID.fullmatch(value):
-        _fail(f"{value!r} is not a subnet ID (like subnet-0123456789abcdef0)")
+        _fail(f"{_q(value)} is not a subnet ID (like subnet-0123456789abcdef0)")
     return value
 
 
 def _check_sg_id(value: str) -> str:
     if not _SG_ID.fullmatch(value):
-        _fail(f"{value!r} is not a security group ID (like sg-0123456789abcdef0)")
+        _fail(f"{_q(value)} is not a security group ID (like sg-0123456789abcdef0)")
     return value
 
 
 def _check_instance_type(value: str) -> str:
     if not _INSTANCE_TYPE.fullmatch(value):
-        _fail(f"{value!r} is not an instance type name (like m5.large or p5.48xlarge)")
+        _fail(f"{_q(value)} is not an instance type name (like m5.large or p5.48xlarge)")
     return value
 
 
@@ -291,11 +323,11 @@ def _check_tag_key(key: str) -> str:
     if not 1 <= len(key) <= 128:
         _fail(f"tag key must be 1-128 characters, got {len(key)}")
     if key.lower().startswith("aws:"):
-        _fail(f"tag key {key!r}: the 'aws:' prefix is reserved by AWS")
+        _fail(f"tag key {_q(key)}: the 'aws:' prefix is reserved by AWS")
     if key.startswith("eks-assist:"):
-        _fail(f"tag key {key!r}: the 'eks-assist:' prefix is reserved for eks-assist")
+        _fail(f"tag key {_q(key)}: the 'eks-assist:' prefix is reserved for eks-assist")
     if not _TAG_CHARS.fullmatch(key):
-        _fail(f"tag key {key!r} may only contain letters, digits, spaces and _ . : / = + - @{_bad_char_hint(key, _TAG_CHAR)}")
+        _fail(f"tag key {_q(key)} may only contain letters, digits, spaces and _ . : / = + - @{_bad_char_hint(key, _TAG_CHAR)}")
     return key
 
 
@@ -303,9 +335,8 @@ def _check_tag_value(value: str) -> str:
     if len(value) > 256:
         _fail(f"tag value must be at most 256 characters, got {len(value)}")
     if not _TAG_CHARS.fullmatch(value):
-        _fail(
-            f"tag value {value!r} may only contain letters, digits, spaces and _ . : / = + - @{_bad_char_hint(value, _TAG_CHAR)}"
-        )
+        hint = _bad_char_hint(value, _TAG_CHAR)
+        _fail(f"tag value {_q(value)} may only contain letters, digits, spaces and _ . : / = + - @{hint}")
     return value
 
 
@@ -315,7 +346,7 @@ def _check_label_key(key: str) -> str:
         _fail(problem)
     prefix = key.rpartition("/")[0]
     if any(prefix == ns or prefix.endswith("." + ns) for ns in ("kubernetes.io", "k8s.io")):
-        _fail(f"label key {key!r}: the kubernetes.io and k8s.io namespaces are reserved by EKS")
+        _fail(f"label key {_q(key)}: the kubernetes.io and k8s.io namespaces are reserved by EKS")
     return key
 
 
@@ -384,7 +415,7 @@ class Metadata(_Model):
                 hint = f" ({v[0]!r} cannot come first)"
             _fail(
                 "cluster name must be 1-100 characters, start with a letter or digit, and contain only "
-                f"letters, digits, '-' and '_'; got {v!r}{hint}"
+                f"letters, digits, '-' and '_'; got {_q(v)}{hint}"
             )
         return v
 
@@ -395,7 +426,7 @@ class Metadata(_Model):
             hint = ""
             if _AZ.fullmatch(v):
                 hint = f"; that is an Availability Zone, the region is {v[:-1]!r}"
-            _fail(f"{v!r} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1){hint}")
+            _fail(f"{_q(v)} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1){hint}")
         return v
 
     @field_validator("tags")
@@ -575,7 +606,7 @@ class SecretsEncryption(_Model):
     def _arn(cls, v: str) -> str:
         if not _KMS_ARN.fullmatch(v):
             _fail(
-                f"{v!r} is not a KMS key ARN (like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab)"
+                f"{_q(v)} is not a KMS key ARN (like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab)"
             )
         return v
 
@@ -608,7 +639,7 @@ class Masters(_Model):
     @classmethod
     def _version(cls, v: str) -> str:
         if not _VERSION.fullmatch(v):
-            _fail(f'Kubernetes version must be "major.minor" like "{DEFAULT_VERSION}", got {v!r}')
+            _fail(f'Kubernetes version must be "major.minor" like "{DEFAULT_VERSION}", got {_q(v)}')
         return v
 
     @field_validator("service_cidr")
@@ -719,7 +750,7 @@ class NodeGroup(_Model):
                 hint = f" ({v[0]!r} cannot come first)"
             _fail(
                 "node group name must be 1-63 characters, start with a letter or digit, and contain only "
-                f"letters, digits, '-' and '_'; got {v!r}{hint}"
+                f"letters, digits, '-' and '_'; got {_q(v)}{hint}"
             )
         return v
 
@@ -739,7 +770,7 @@ class NodeGroup(_Model):
     @classmethod
     def _ami_id(cls, v: str | None) -> str | None:
         if v is not None and not _AMI_ID.fullmatch(v):
-            _fail(f"{v!r} is not an AMI ID (like ami-0123456789abcdef0)")
+            _fail(f"{_q(v)} is not an AMI ID (like ami-0123456789abcdef0)")
         return v
 
     @field_validator("disk_size")
@@ -788,7 +819,7 @@ class EniConfig(_Model):
     @classmethod
     def _az(cls, v: str) -> str:
         if not _AZ.fullmatch(v):
-            _fail(f"{v!r} is not an Availability Zone name (like us-east-1a)")
+            _fail(f"{_q(v)} is not an Availability Zone name (like us-east-1a)")
         return v
 
     @field_validator("security_group_ids")
@@ -817,7 +848,7 @@ class CustomNetworking(_Model):
             if zone in first:
                 issues.add(
                     ("eniConfigs", i, "availabilityZone"),
-                    f"duplicate Availability Zone {zone!r} (also at eniConfigs[{first[zone]}])",
+                    f"duplicate Availability Zone {_q(zone)} (also at eniConfigs[{first[zone]}])",
                 )
             first.setdefault(zone, i)
         issues.raise_any()
@@ -840,7 +871,7 @@ class Cni(_Model):
     @classmethod
     def _addon_version(cls, v: str | None) -> str | None:
         if v is not None and not _ADDON_VERSION.fullmatch(v):
-            _fail(f"addonVersion must look like v1.19.2-eksbuild.1, got {v!r}")
+            _fail(f"addonVersion must look like v1.19.2-eksbuild.1, got {_q(v)}")
         return v
 
     @model_validator(mode="after")
@@ -876,7 +907,7 @@ class AccessPolicy(_Model):
     def _policy(cls, v: str) -> str:
         if not (_POLICY_ARN.fullmatch(v) or _POLICY_NAME.fullmatch(v)):
             _fail(
-                f"{v!r} is not an EKS access policy (like AmazonEKSViewPolicy or "
+                f"{_q(v)} is not an EKS access policy (like AmazonEKSViewPolicy or "
                 "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy)"
             )
         return v
@@ -888,7 +919,7 @@ class AccessPolicy(_Model):
         for i, ns in enumerate(v):
             if len(ns) > 63 or not _DNS_LABEL.fullmatch(ns):
                 issues.add(
-                    (i,), f"{ns!r} is not a valid namespace name (lowercase letters, digits and '-', at most 63 characters)"
+                    (i,), f"{_q(ns)} is not a valid namespace name (lowercase letters, digits and '-', at most 63 characters)"
                 )
         _duplicates(v, "namespace", "namespaces", issues)
         issues.raise_any()
@@ -913,19 +944,38 @@ class IamMapping(_Model):
     via: Literal["auto", "aws-auth", "access-entry"] = "auto"
     access_policies: list[AccessPolicy] = Field(default_factory=list)
 
+    @field_validator("username")
+    @classmethod
+    def _username(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_free_text(v, "username", 256)
+        return v
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, v: list[str]) -> list[str]:
+        issues = _Issues()
+        for i, group in enumerate(v):
+            problem = _free_text_problem(group, "group", 256)
+            if problem:
+                issues.add((i,), problem)
+        _duplicates(v, "group", "groups", issues)
+        issues.raise_any()
+        return v
+
     @model_validator(mode="after")
     def _arn_matches(self) -> IamMapping:
         issues = _Issues()
         if self.kind == "account":
             if not _ACCOUNT_ID.fullmatch(self.arn):
-                issues.add(("arn",), f"an account mapping takes a 12-digit AWS account ID, got {self.arn!r}")
+                issues.add(("arn",), f"an account mapping takes a 12-digit AWS account ID, got {_q(self.arn)}")
             if self.via == "access-entry":
                 issues.add(("via",), "accounts cannot be mapped with access entries; use via: aws-auth")
         else:
             match = _IAM_ARN.fullmatch(self.arn)
             if not match:
                 issues.add(
-                    ("arn",), f"{self.arn!r} is not an IAM {self.kind} ARN (like arn:aws:iam::111122223333:{self.kind}/name)"
+                    ("arn",), f"{_q(self.arn)} is not an IAM {self.kind} ARN (like arn:aws:iam::111122223333:{self.kind}/name)"
                 )
             elif match.group(1) != self.kind:
                 issues.add(("arn",), f"kind is {self.kind} but the ARN names an IAM {match.group(1)}")
@@ -936,6 +986,14 @@ class IamMapping(_Model):
                 )
         if self.access_policies and self.via == "aws-auth":
             issues.add(("accessPolicies",), "accessPolicies need an access entry; use via: access-entry or auto")
+        if self.via == "access-entry":
+            # EKS refuses these in CreateAccessEntry; caught here, the apply does not stop halfway.
+            reserved = next((p for p in _RESERVED_USERNAME if (self.username or "").startswith(p)), None)
+            if reserved:
+                issues.add(("username",), f"access entry usernames cannot start with {reserved!r} (EKS reserves it)")
+            for i, group in enumerate(self.groups):
+                if group.startswith("system:"):
+                    issues.add(("groups", i), f"access entry groups cannot start with 'system:' (EKS reserves it): {_q(group)}")
         issues.raise_any()
         return self
 
@@ -951,6 +1009,20 @@ class Kubeconfig(_Model):
         description="Token exec plugin: 'aws' (aws eks get-token) or 'builtin' (eks-assist token).",
     )
     write: bool = True
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_free_text(v, "kubeconfig path", 4096)
+        return v
+
+    @field_validator("alias")
+    @classmethod
+    def _alias(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_free_text(v, "context name", 253)
+        return v
 
 
 class ClusterSpec(_Model):
@@ -987,7 +1059,7 @@ class ClusterSpec(_Model):
         first: dict[str, int] = {}
         for i, ng in enumerate(v):
             if ng.name in first:
-                issues.add((i, "name"), f"duplicate node group name {ng.name!r} (also at workers[{first[ng.name]}])")
+                issues.add((i, "name"), f"duplicate node group name {_q(ng.name)} (also at workers[{first[ng.name]}])")
             first.setdefault(ng.name, i)
         masters = info.data.get("masters")
         if isinstance(masters, Masters):
@@ -1232,8 +1304,8 @@ def _message(err: Any, loc: tuple[str | int, ...], locator: Locator, source: str
             noun = _CHOICE_NOUN.get(field, "value")
             close = _did_you_mean(value, choices)
             if close:
-                return f"unknown {noun} {value!r}; did you mean {close!r}?"
-            return f"unknown {noun} {value!r} (one of: {listed})"
+                return f"unknown {noun} {_q(value)}; did you mean {close!r}?"
+            return f"unknown {noun} {_q(value)} (one of: {listed})"
         return f"expected one of: {listed}; got {_describe(value)}"
     if kind == "string_type" and isinstance(value, int | float | bool):
         raw = _raw_token(locator, loc, source) or _yaml_rendering(value)
@@ -1275,9 +1347,9 @@ def _problems(exc: ValidationError, locator: Locator, source: str | None) -> lis
             valid = _field_names(loc[:-1])
             close = _did_you_mean(name, valid)
             if close:
-                message = f"unknown field {name!r}; did you mean {close!r}?"
+                message = f"unknown field {_q(name)}; did you mean {close!r}?"
             else:
-                message = f"unknown field {name!r} (valid fields: {', '.join(valid)})"
+                message = f"unknown field {_q(name)} (valid fields: {', '.join(valid)})"
             out.append(_at(locator, loc, message, key=True))
         elif loc and loc[-1] == "[key]":
             # pydantic's marker for an error in a mapping key: point at the key itself.

@@ -12,6 +12,8 @@ non-string keys, duplicate keys, and documents nested deeper than :data:`MAX_DEP
 
 from __future__ import annotations
 
+import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +25,11 @@ from .errors import InputError, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
+MAX_TOKENS = 50_000
 
 PathT = tuple[str | int, ...]
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -86,7 +91,7 @@ class _Builder:
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     raise InputError(Problem("YAML merge keys (<<) are not supported", self.loc.file, *_mark(key_node)))
-                key = self.constructor.construct_object(key_node, deep=True)
+                key = self._construct(key_node, path)
                 if not isinstance(key, str):
                     line, col = _mark(key_node)
                     raise InputError(
@@ -106,18 +111,69 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        value = self.constructor.construct_object(node, deep=True)
+        value = self._construct(node, path)
         # Timestamps and binary are legal YAML but not data we accept; keep them as text.
         if not isinstance(value, str | int | float | bool | type(None)):
             value = node.value
         return value
 
+    def _construct(self, node: yaml.Node, path: PathT) -> Any:
+        """A scalar (or key) as Python data; odd scalars become located problems, not crashes."""
+        line, col = _mark(node)
+        where = format_path(path) or None
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag (!foo) or !!binary that is not base64
+            what = exc.problem or exc.context or "cannot read this value"
+            raise InputError(Problem(f"invalid YAML: {what}", self.loc.file, line, col, where)) from None
+        except (yaml.YAMLError, ValueError, LookupError, AttributeError, TypeError, ArithmeticError):
+            # PyYAML's scalar constructors raise plain Python errors: a date that does not exist
+            # (2001-02-30), an integer past Python's 4300-digit limit, '!!bool maybe', an empty '!!int'.
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                return node.value  # kept as text, like every other timestamp
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            too_big = tag == "!!int" and re.fullmatch(r"[-+]?[0-9_]+", str(node.value))
+            what = "a number too large to read" if too_big else f"not a valid {tag} value"
+            raise InputError(Problem(f"invalid YAML: {_clip(node.value)} is {what}", self.loc.file, line, col, where)) from None
+        # A lone surrogate (only an escape like "\ud800" makes one) is not text: it cannot be
+        # encoded as UTF-8, so hashing, storing or printing the spec would fail later.
+        bad = _SURROGATE.search(value) if isinstance(value, str) else None
+        if bad:
+            message = f"contains an unpaired surrogate \\u{ord(bad.group()):04x}, which is not valid Unicode text"
+            raise InputError(Problem(message, self.loc.file, line, col, where))
+        return value
 
-def _refuse_aliases(text: str, filename: str) -> None:
-    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+
+def _clip(text: Any, limit: int = 40) -> str:
+    text = str(text)
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+_OPEN = yaml.BlockSequenceStartToken | yaml.BlockMappingStartToken | yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken
+_CLOSE = yaml.BlockEndToken | yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken
+
+
+def _check_tokens(text: str, filename: str) -> None:
+    """Refuse anchors/aliases, and nesting too deep, before PyYAML's recursive composer sees it."""
+    # The composer recurses once per level, so "[[[[..." a few hundred deep is a RecursionError.
+    # Token depth never exceeds the data's depth, so this refuses nothing the builder would take.
+    depth = 0
+    for count, token in enumerate(yaml.scan(text, Loader=yaml.SafeLoader)):
+        if count > MAX_TOKENS:
+            # PyYAML reads ~30k tokens a second: a 1 MiB flow list of 200k items took 20 s to refuse.
+            line, col = _mark(token)  # type: ignore[arg-type]
+            message = f"more than {MAX_TOKENS} YAML tokens; no spec or playbook is that large"
+            raise InputError(Problem(message, filename, line, col))
         if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
             line, col = _mark(token)  # type: ignore[arg-type]
             raise InputError(Problem("YAML anchors and aliases (&, *) are not allowed", filename, line, col))
+        if isinstance(token, _OPEN):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line, col = _mark(token)  # type: ignore[arg-type]
+                raise InputError(Problem(f"nested deeper than {MAX_DEPTH} levels", filename, line, col))
+        elif isinstance(token, _CLOSE):
+            depth -= 1
 
 
 def loads(text: str, filename: str = "<string>") -> tuple[Any, Locator]:
@@ -128,7 +184,7 @@ def loads(text: str, filename: str = "<string>") -> tuple[Any, Locator]:
     if not text.strip():
         raise InputError(Problem("file is empty", filename))
     try:
-        _refuse_aliases(text, filename)
+        _check_tokens(text, filename)
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -136,6 +192,14 @@ def loads(text: str, filename: str = "<string>") -> tuple[Any, Locator]:
         col = mark.column + 1 if mark else None
         what = exc.problem or exc.context or "malformed YAML"
         raise InputError(Problem(f"invalid YAML: {what}", filename, line, col)) from None
+    except yaml.reader.ReaderError as exc:
+        # Not a MarkedYAMLError: it carries an offset into the text, not a line and column.
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        what = (
+            f"the character {chr(exc.character)!r} (U+{exc.character:04X})" if isinstance(exc.character, int) else "a character"
+        )
+        raise InputError(Problem(f"invalid YAML: {what} is not allowed in YAML text", filename, line, col)) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"invalid YAML: {exc}", filename)) from None
     nodes = [n for n in nodes if n is not None]
@@ -152,18 +216,27 @@ def load_file(path: str | Path) -> tuple[Any, Locator]:
     """Read and parse a YAML file, refusing oversized or unreadable files with a clear error."""
     p = Path(path)
     name = str(path)
+    if not name:
+        raise InputError(Problem("no file name given (the path is empty)"))
     try:
-        size = p.stat().st_size
+        st = p.stat()
     except FileNotFoundError:
         raise InputError(Problem("no such file", name)) from None
     except OSError as exc:
         raise InputError(Problem(f"cannot read file: {exc.strerror}", name)) from None
-    if p.is_dir():
+    if stat.S_ISDIR(st.st_mode):
         raise InputError(Problem("is a directory, expected a YAML file", name))
-    if size > MAX_BYTES:
-        raise InputError(Problem(f"file is {size} bytes, larger than {MAX_BYTES // 1024} KiB; refusing to parse it", name))
+    if not stat.S_ISREG(st.st_mode):
+        # /dev/zero reports size 0 and never ends; a FIFO blocks until someone writes.
+        raise InputError(Problem("is not a regular file (a device, pipe or socket), expected a YAML file", name))
+    if st.st_size > MAX_BYTES:
+        raise InputError(Problem(f"file is {st.st_size} bytes, larger than {MAX_BYTES // 1024} KiB; refusing to parse it", name))
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)  # bounded even if the file grows after the stat
+        if len(raw) > MAX_BYTES:
+            raise InputError(Problem(f"file is larger than {MAX_BYTES // 1024} KiB; refusing to parse it", name))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(Problem(f"file is not UTF-8 text (byte {exc.start})", name)) from None
     except OSError as exc:

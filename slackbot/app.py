@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from assistant.errors import EksAssistError, InputError
@@ -43,6 +43,7 @@ from .housekeeping import Housekeeper
 from .messenger import Messenger
 from .notify import make_client
 from .pacing import ChannelPacer
+from .payloads import shape_problem
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,19 @@ def create_bot(
         name="eks-assist",
     )
     bot = Bot(config, app, client, engines, catalogue, messenger, flow, Housekeeper(flow, expiry_interval), cancel)
+    app.use(_refuse_malformed)
     _register(bot)
     return bot
+
+
+def _refuse_malformed(body: Any, next: Callable[[], None]) -> BoltResponse | None:
+    """Global middleware: a payload listeners cannot read gets a 400 naming the problem, not a 500."""
+    problem = shape_problem(body)
+    if problem:
+        log.warning("refused a malformed Slack payload: %s", problem)
+        return BoltResponse(status=400, body=json.dumps({"error": f"malformed payload: {problem}"}))
+    next()
+    return None
 
 
 # -- listeners -----------------------------------------------------------------------------------
@@ -292,7 +304,12 @@ def _register(bot: Bot) -> None:
     app.action(bk.REJECT)(ack=ack_reject, lazy=[run_reject_click])
 
     def run_reject(view: dict[str, Any], body: dict[str, Any]) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = None
+        if not isinstance(meta, dict):
+            return  # not this bot's form: ack_reject_view already told the user in the form
         user = body["user"]["id"]
         channel = str(meta.get("channel") or "")
         if channel not in action_channels:
@@ -311,7 +328,17 @@ def _register(bot: Bot) -> None:
         except Exception as exc:
             _tell(bot, channel, user, "Reject", exc)
 
-    app.view(bk.REJECT_VIEW)(ack=just_ack, lazy=[run_reject])
+    def ack_reject_view(ack: Ack, view: dict[str, Any]) -> None:
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = None
+        if not isinstance(meta, dict):
+            ack(response_action="errors", errors={"reason": "this form's metadata is not the bot's; nothing was rejected"})
+            return
+        ack()
+
+    app.view(bk.REJECT_VIEW)(ack=ack_reject_view, lazy=[run_reject])
 
     def run_resume(body: dict[str, Any], action: dict[str, Any]) -> None:
         if refuse_outside(body):

@@ -45,6 +45,9 @@ _ARITY: dict[str, tuple[int, int | None]] = {
     "help": (0, 0),
 }
 
+# Verbs whose first argument is a cluster name, and what EKS accepts as one.
+_CLUSTER_FIRST = ("status", "access", "map-role", "destroy", "unlock")
+_CLUSTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 _LINK = re.compile(r"^<([^|>]*)(?:\|[^>]*)?>$")
 MAX_TEXT = 2000
 
@@ -62,13 +65,25 @@ class Command:
         return self.verb in ("new", "apply", "map-role", "destroy")
 
 
+def _shown(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+
+
 def _word(token: str) -> str:
     m = _LINK.match(token)
     if m:
         token = m.group(1)
         # Slack turns mailto: and http links into <mailto:x|x>; a plain value is what was typed.
         token = token.removeprefix("mailto:")
-    return html.unescape(token)
+    word = html.unescape(token)
+    # An escaped space or line break (&#10;), or a control or invisible character, would smuggle a second word
+    # or a line into one argument, and an empty link (<|x>) would be an empty one.
+    if not word or any(ch.isspace() or not ch.isprintable() for ch in word):
+        shown = "".join(_shown(ch) for ch in token[:40]) + ("…" if len(token) > 40 else "")
+        raise InputError(f"'{shown}' is not a plain word: arguments cannot be empty or hold spaces or control characters")
+    return word
 
 
 def usage(verb: str) -> str:
@@ -99,4 +114,10 @@ def parse(text: str) -> Command:
     lo, hi = _ARITY[verb]
     if len(args) < lo or (hi is not None and len(args) > hi):
         raise InputError(usage(verb))
+    if verb in _CLUSTER_FIRST and args and not _CLUSTER.fullmatch(args[0]):
+        # Checked here, in the ack: a name like '../x' otherwise reached AWS and came back as an HTML 404.
+        shown = args[0] if len(args[0]) <= 80 else args[0][:80] + "…"
+        raise InputError(
+            f"{shown!r} is not an EKS cluster name (1-100 letters, digits, '-' and '_', starting with a letter or digit)"
+        )
     return Command(verb, tuple(args))

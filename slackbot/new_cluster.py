@@ -152,9 +152,11 @@ def view(channel: str, default_region: str | None = None) -> dict[str, Any]:
 def channel_of(view_payload: dict[str, Any]) -> str:
     """The channel stored in the modal's private_metadata when it was opened."""
     try:
-        return str(json.loads(view_payload.get("private_metadata") or "{}").get("channel") or "")
+        meta = json.loads(view_payload.get("private_metadata") or "{}")
     except ValueError:
         return ""
+    # Metadata that is JSON but not our object (a list, a number) names no channel either.
+    return str(meta.get("channel") or "") if isinstance(meta, dict) else ""
 
 
 def _value(values: dict[str, Any], block: str) -> str:

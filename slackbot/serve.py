@@ -26,6 +26,7 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 
 from .app import Bot
 
@@ -39,22 +40,76 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class ThreadedSlackRequestHandler(SlackRequestHandler):
-    """Bolt's ASGI handler, dispatching on a thread pool instead of the event loop."""
+# Slack's own payloads are a few KiB (a modal's state at most tens); anything near this is not Slack.
+MAX_BODY = 1024 * 1024
 
-    def __init__(self, app: Any, path: str = EVENTS_PATH, workers: int = 32) -> None:
+
+def _refusal(status: int, error: str) -> BoltResponse:
+    return BoltResponse(status=status, body=json.dumps({"error": error}), headers={"content-type": "application/json"})
+
+
+async def _read_body(request: AsgiHttpRequest) -> bytes | None:
+    """The request body, or None once it grows past :data:`MAX_BODY` (the rest is not read)."""
+    chunks = bytearray()
+    while True:
+        chunk = await request.receive()
+        if chunk["type"] != "http.request":
+            return bytes(chunks)
+        chunks.extend(chunk.get("body", b""))
+        if len(chunks) > MAX_BODY:
+            return None
+        if not chunk.get("more_body", False):
+            return bytes(chunks)
+
+
+class ThreadedSlackRequestHandler(SlackRequestHandler):
+    """Bolt's ASGI handler, dispatching on a thread pool instead of the event loop.
+
+    Before Bolt sees a request it is checked here: size, UTF-8, and the Slack signature. Bolt
+    parses the body while building its request object, before its own signature check, and a
+    body it cannot parse (``payload=null``, a non-numeric timestamp, bytes that are not UTF-8)
+    raised out of the ASGI app as a 500 with a traceback in the log. Unsigned input is now
+    refused with 401 without being parsed at all, and a signed body that does not parse gets 400.
+    """
+
+    def __init__(self, app: Any, path: str = EVENTS_PATH, workers: int = 32, signing_secret: str | None = None) -> None:
         super().__init__(app, path)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch")
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+    def _signed(self, raw: bytes, headers: dict[str, Any]) -> bool:
+        if self._verifier is None:
+            return True  # Bolt's own check still runs; the handler was built without the secret
+        timestamp, signature = headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
+        if not isinstance(timestamp, str) or not isinstance(signature, str) or not timestamp.isascii():
+            return False
+        try:
+            return self._verifier.is_valid(raw, timestamp, signature)
+        except (ValueError, TypeError, OverflowError):  # int() of a timestamp that is not a number
+            return False
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
-        bolt_request = BoltRequest(body=await request.get_raw_body(), query=request.query_string, headers=request.get_headers())
+        raw = await _read_body(request)
+        if raw is None:
+            return _refusal(413, f"request body larger than {MAX_BODY} bytes")
+        try:
+            headers = {k.lower(): v for k, v in request.get_headers().items()}
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _refusal(400, "request is not UTF-8 text")
+        if not self._signed(raw, headers):
+            return _refusal(401, "invalid request")
+        try:
+            bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+            return _refusal(400, "malformed request body")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self.app.dispatch, bolt_request)
 
 
 def asgi_app(bot: Bot) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """The bot as an ASGI application: Slack's endpoint plus a health check."""
-    handler = ThreadedSlackRequestHandler(bot.app)
+    handler = ThreadedSlackRequestHandler(bot.app, signing_secret=bot.config.signing_secret)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -15,7 +16,7 @@ from .. import templating
 from ..actions import registry
 from ..errors import InputError, Problem
 from ..validation import problems_from, unknown_field_message
-from ..yamlsrc import load_file
+from ..yamlsrc import Locator, load_file
 from .model import Playbook, PlaybookSchema, Step
 
 ROOT_NAMES = {"spec", "steps", "tags"}
@@ -52,7 +53,9 @@ def resolve(name_or_path: str) -> Path:
     raise InputError(f"unknown playbook '{name_or_path}'{hint} Built-in playbooks: {', '.join(names)}")
 
 
-def _parse(path: Path, seen: tuple[Path, ...], problems: list[Problem]) -> tuple[list[Step], PlaybookSchema | None, list[str]]:
+def _parse(
+    path: Path, seen: tuple[Path, ...], problems: list[Problem]
+) -> tuple[list[Step], PlaybookSchema | None, list[str], Locator]:
     data, loc = load_file(path)
     if not isinstance(data, dict):
         raise InputError(Problem(f"playbook must be a mapping (name, steps, ...), got {type(data).__name__}", str(path), 1, 1))
@@ -60,7 +63,7 @@ def _parse(path: Path, seen: tuple[Path, ...], problems: list[Problem]) -> tuple
         schema = PlaybookSchema.model_validate(data)
     except ValidationError as exc:
         problems.extend(problems_from(exc, loc, PlaybookSchema))
-        return [], None, []
+        return [], None, [], loc
     steps: list[Step] = []
     sources = [path.read_text(encoding="utf-8")]
     for i, inc in enumerate(schema.include):
@@ -71,25 +74,32 @@ def _parse(path: Path, seen: tuple[Path, ...], problems: list[Problem]) -> tuple
         if not inc_path.exists():
             problems.append(loc.problem(("include", i), f"included playbook {inc} not found next to {path.name}"))
             continue
-        sub_steps, _, sub_sources = _parse(inc_path, (*seen, path.resolve()), problems)
+        sub_steps, _, sub_sources, _ = _parse(inc_path, (*seen, path.resolve()), problems)
         steps.extend(sub_steps)
         sources.extend(sub_sources)
     for i, st in enumerate(schema.steps):
         steps.append(Step(st, loc, ("steps", i), schema.name))
-    return steps, schema, sources
+    return steps, schema, sources, loc
 
 
 def _check_templates(step: Step, value: object, sub: tuple, ids: set[str], problems: list[Problem]) -> None:
+    allowed = ROOT_NAMES | ({step.schema.as_} if step.schema.foreach else set())
+    _check_value(step.problem, allowed, value, sub, ids, problems)
+
+
+def _check_value(
+    at: Callable[[tuple, str], Problem], allowed: set[str], value: object, sub: tuple, ids: set[str], problems: list[Problem]
+) -> None:
+    """Every template in ``value`` must be a plain lookup from ``allowed`` roots (``at`` locates a problem)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            _check_templates(step, v, (*sub, k), ids, problems)
+            _check_value(at, allowed, v, (*sub, k), ids, problems)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            _check_templates(step, v, (*sub, i), ids, problems)
+            _check_value(at, allowed, v, (*sub, i), ids, problems)
     elif isinstance(value, str) and "{{" in value:
         import re
 
-        allowed = ROOT_NAMES | ({step.schema.as_} if step.schema.foreach else set())
         for m in re.finditer(r"\{\{(.*?)\}\}", value, re.S):
             for alt in m.group(1).split("||"):
                 if alt.strip() in templating.LITERALS:
@@ -97,20 +107,20 @@ def _check_templates(step: Step, value: object, sub: tuple, ids: set[str], probl
                 try:
                     parts = templating.parse_lookup(alt)
                 except templating.TemplateError as exc:
-                    problems.append(step.problem(sub, exc.message))
+                    problems.append(at(sub, exc.message))
                     continue
                 root = parts[0]
                 if root not in allowed:
                     close = difflib.get_close_matches(str(root), sorted(allowed), n=1)
                     hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(sorted(allowed))}"
-                    problems.append(step.problem(sub, f"undefined template variable '{alt.strip()}'{hint}"))
+                    problems.append(at(sub, f"undefined template variable '{alt.strip()}'{hint}"))
                 elif root == "steps" and (len(parts) < 2 or parts[1] not in ids):
                     ref = parts[1] if len(parts) > 1 else ""
                     close = difflib.get_close_matches(str(ref), sorted(ids), n=1)
                     hint = f"; did you mean '{close[0]}'?" if close else ""
-                    problems.append(step.problem(sub, f"template refers to unknown step '{ref}'{hint}"))
+                    problems.append(at(sub, f"template refers to unknown step '{ref}'{hint}"))
         if value.count("{{") != value.count("}}"):
-            problems.append(step.problem(sub, "unbalanced '{{' / '}}' in template"))
+            problems.append(at(sub, "unbalanced '{{' / '}}' in template"))
 
 
 def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -143,7 +153,7 @@ def load_playbook(name_or_path: str) -> Playbook:
     """Load and fully check a playbook; raise InputError listing every problem."""
     path = resolve(name_or_path)
     problems: list[Problem] = []
-    steps, schema, sources = _parse(path, (), problems)
+    steps, schema, sources, loc = _parse(path, (), problems)
     if schema is None:
         raise InputError(problems)
     ids: set[str] = set()
@@ -182,6 +192,9 @@ def load_playbook(name_or_path: str) -> Playbook:
                 )
         if st.schema.key is not None:
             _check_templates(st, st.schema.key, ("key",), ids, problems)
+    # Outputs are rendered after the run like step arguments, so they are held to the same rules
+    # at load: before, '{{ steps.x.__class__ }}' there passed every check and became null at the end.
+    _check_value(lambda sub, message: loc.problem(sub, message), ROOT_NAMES, schema.outputs, ("outputs",), ids, problems)
     pb = Playbook(
         name=schema.name,
         description=schema.description,

@@ -231,6 +231,24 @@ def test_locks_like_kubectl_and_leaves_no_lock_behind(tmp_path: Path, monkeypatc
     assert _by_name(_load(path), "users", ARN)["user"]["exec"]["command"] == "/opt/bin/eks-assist"
 
 
+def test_a_lock_left_by_a_killed_writer_is_taken_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer SIGKILLed inside the lock leaves <file>.lock behind; the next eks-assist write takes it over."""
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "config"
+    holder = "import os, signal, sys\nfrom pathlib import Path\nfrom assistant import kubeconfig\n"
+    holder += "with kubeconfig._locked(Path(sys.argv[1])):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    killed = subprocess.run([sys.executable, "-c", holder, str(path)], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    assert (tmp_path / "config.lock").exists()  # what the kill left behind
+    monkeypatch.setattr(kubeconfig, "KUBECTL_LOCK_WAIT", 0.2)
+    assert kubeconfig.write(CLUSTER, BUILTIN, path).op == "create"
+    assert not (tmp_path / "config.lock").exists()
+    assert not list(tmp_path.glob(".config.lock.*"))
+
+
 def test_concurrent_writers_lose_no_update(existing: Path) -> None:
     import threading
 

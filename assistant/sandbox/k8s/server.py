@@ -23,6 +23,8 @@ from assistant.sandbox.k8s.auth import Authenticator, ClusterRef, allow_all_as_a
 from assistant.sandbox.k8s.store import ObjectStore, ResourceVersionClock
 
 PATH_PREFIX = "/k8s/"
+# The kube-apiserver's own limit on a request body (3 MiB); more is refused before it is read.
+MAX_BODY = 3 * 1024 * 1024
 
 
 def _server_context(tls: TlsMaterial) -> ssl.SSLContext:
@@ -105,12 +107,25 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        if not raw_length.isdigit():
+            # int() raised here and the connection closed without an answer; -1 read until EOF.
+            self._answer(ApiResponse(400, errors.ApiError(400, "BadRequest", "invalid Content-Length").status()))
+            self.close_connection = True
+            return
+        length = int(raw_length)
+        if length > MAX_BODY:
+            self._answer(ApiResponse(413, errors.ApiError(413, "RequestEntityTooLarge", "request entity too large").status()))
+            self.close_connection = True
+            return
         body = self.rfile.read(length) if length else b""
         try:
             response = self.server.owner.dispatch(self.command, self.path, dict(self.headers.items()), body)
         except Exception as exc:  # a bug in the emulator must still answer like an API server
             response = ApiResponse(500, errors.ApiError(500, "InternalError", f"sandbox error: {exc!r}").status())
+        self._answer(response)
+
+    def _answer(self, response: ApiResponse) -> None:
         payload = response.body if isinstance(response.body, bytes) else None
         if payload is None:
             payload = response.body.encode() if isinstance(response.body, str) else json.dumps(response.body).encode()

@@ -105,7 +105,10 @@ class SQLiteStore(RequestTables):
         return self._run(rows[0]) if rows else None
 
     def find_runs(self, prefix: str) -> list[RunRecord]:
-        rows = self._query("SELECT * FROM runs WHERE id LIKE ? ORDER BY created_at DESC", (prefix.replace("%", "") + "%",))
+        if not prefix:
+            return []
+        # A plain prefix comparison: LIKE would read "_" and "%" in user input as wildcards.
+        rows = self._query("SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY created_at DESC", (prefix, prefix))
         return [self._run(r) for r in rows]
 
     def list_runs(self, limit: int = 50) -> list[RunRecord]:

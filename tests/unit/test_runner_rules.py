@@ -66,6 +66,8 @@ def test_store_round_trip_and_prefix_lookup(isolated_env: Path) -> None:
     (step,) = store.steps("20261124-000000-aaaaaa")
     assert (step.status, step.started_at, step.outputs) == ("done", 1.0, {"id": "vpc-1"})
     assert [r.id for r in store.find_runs("20261124-0000")] == ["20261124-000000-aaaaaa"]
+    # Wildcards and an empty prefix match nothing: a prefix is compared as text.
+    assert [store.find_runs(p) for p in ("", "%", "_", "2026112_", "20261124%")] == [[], [], [], [], []]
     store.update_run("20261124-000000-aaaaaa", status="succeeded", outputs={"endpoint": "https://x"})
     run = store.get_run("20261124-000000-aaaaaa")
     assert run is not None and run.status == "succeeded" and run.outputs == {"endpoint": "https://x"}

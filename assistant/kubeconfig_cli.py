@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from typing import Any, TextIO
+
+from .argcheck import CLUSTER_NAME, check_role_and_region, shown
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -33,32 +34,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
 
 
-_CLUSTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
-_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+")
-
-
-def _shown(value: str) -> str:
-    return repr(value if len(value) <= 80 else value[:80] + "…")
-
-
 def check_arguments(args: argparse.Namespace) -> None:
     """ValueError naming the argument, before any AWS call or file access."""
-    if not _CLUSTER.fullmatch(args.cluster):
+    if not CLUSTER_NAME.fullmatch(args.cluster):
         raise ValueError(
-            f"--cluster: {_shown(args.cluster)} is not an EKS cluster name (1-100 letters, digits, '-' and '_', "
+            f"--cluster: {shown(args.cluster)} is not an EKS cluster name (1-100 letters, digits, '-' and '_', "
             "starting with a letter or digit)"
         )
-    if args.role_arn is not None and not _ROLE_ARN.fullmatch(args.role_arn):
-        raise ValueError(f"--role-arn: {_shown(args.role_arn)} is not an IAM role ARN (like arn:aws:iam::111122223333:role/name)")
-    if args.region is not None and not _REGION.fullmatch(args.region):
-        raise ValueError(f"--region: {_shown(args.region)} is not an AWS region name (like us-east-1)")
+    check_role_and_region(args.role_arn, args.region)
     if args.path is not None and not args.path.strip():
         raise ValueError("--path: the path is empty")
     # The alias becomes the context name kubectl lists and matches; a control character or an
     # empty name there is a mistake (or a trick) and never what was meant.
     if args.alias is not None and (not args.alias.strip() or len(args.alias) > 253 or not args.alias.isprintable()):
-        raise ValueError(f"--alias: {_shown(args.alias)} is not a usable context name (1-253 printable characters)")
+        raise ValueError(f"--alias: {shown(args.alias)} is not a usable context name (1-253 printable characters)")
 
 
 def _eks_client(args: argparse.Namespace) -> tuple[Any, str, str | None]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from typing import Any, TextIO
+
+from .argcheck import CLUSTER_NAME, check_role_and_region, shown
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -29,23 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-_CLUSTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
-_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+")
-
-
-def _shown(value: str) -> str:
-    return repr(value if len(value) <= 80 else value[:80] + "…")
-
-
 def check_arguments(args: argparse.Namespace) -> None:
     """ValueError naming the argument: a token signed for a name EKS cannot have is no use to anyone."""
-    if not _CLUSTER.fullmatch(args.cluster_name):
-        raise ValueError(f"--cluster-name: {_shown(args.cluster_name)} is not an EKS cluster name")
-    if args.role_arn is not None and not _ROLE_ARN.fullmatch(args.role_arn):
-        raise ValueError(f"--role-arn: {_shown(args.role_arn)} is not an IAM role ARN (like arn:aws:iam::111122223333:role/name)")
-    if args.region is not None and not _REGION.fullmatch(args.region):
-        raise ValueError(f"--region: {_shown(args.region)} is not an AWS region name (like us-east-1)")
+    if not CLUSTER_NAME.fullmatch(args.cluster_name):
+        raise ValueError(f"--cluster-name: {shown(args.cluster_name)} is not an EKS cluster name")
+    check_role_and_region(args.role_arn, args.region)
 
 
 def _session(args: argparse.Namespace) -> tuple[Any, str | None, str | None]:

@@ -31,6 +31,7 @@ from assistant.sandbox import Sandbox
 
 from .. import drill_report
 from .. import secrets_scan as fake
+from ..slack.conftest import SMALL_SPEC as SPEC
 
 CLUSTER = "corpus"
 PENDING = "corpus-pending"
@@ -40,23 +41,6 @@ REQUESTER = "U0CAROL"
 ALICE = "U0ALICE"
 ADMIN = "U0ADMIN"
 
-SPEC = """\
-apiVersion: eks-assist/v1
-kind: Cluster
-metadata:
-  name: {name}
-  region: us-east-1
-masters:
-  version: "1.33"
-  vpc:
-    create: {{cidr: 10.0.0.0/16, azCount: 2}}
-workers:
-  - name: general
-    instanceTypes: [t3.medium]
-    scaling: {{min: 1, desired: 1, max: 2}}
-kubeconfig:
-  write: false
-"""
 
 POLICY = """\
 channels: [C0PLATFORM]

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .argcheck import CLUSTER_NAME, REGION, shown
+
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_APPROVAL = 0, 1, 2, 3
 
 EPILOG = """\
@@ -233,21 +235,20 @@ def _sandbox_env(ctx: dict[str, Any], quiet: bool = False) -> None:
 
 # What AWS accepts, checked before any call: a malformed value otherwise reaches the endpoint
 # (an HTML 404 from a path like '../x', a 500 for an unknown region) or becomes a crash.
-_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+")
-_CLUSTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 _RUN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,63}")
 MAX_LIMIT = 100_000
 
 
-def _shown(value: str) -> str:
-    return repr(value if len(value) <= 80 else value[:80] + "…")
+def _check_region(region: str | None) -> None:
+    if region is not None and not REGION.fullmatch(region):
+        raise_input(f"--region: {shown(region)} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1)")
 
 
 def check_cluster_name(value: str, flag: str) -> str:
     """``value`` if it is a valid EKS cluster name; InputError naming ``flag`` otherwise."""
-    if not _CLUSTER.fullmatch(value):
+    if not CLUSTER_NAME.fullmatch(value):
         raise_input(
-            f"{flag}: {_shown(value)} is not an EKS cluster name "
+            f"{flag}: {shown(value)} is not an EKS cluster name "
             "(1-100 letters, digits, '-' and '_', starting with a letter or digit)"
         )
     return value
@@ -256,7 +257,7 @@ def check_cluster_name(value: str, flag: str) -> str:
 def check_run_id(value: str) -> str:
     """A run id or prefix: letters, digits and '-'. Store lookups match prefixes, so '%' or '' would match any run."""
     if not _RUN_ID.fullmatch(value):
-        raise_input(f"{_shown(value)} is not a run id (like 20260101-120000-abcdef, or a prefix of one; see: eks-assist runs)")
+        raise_input(f"{shown(value)} is not a run id (like 20260101-120000-abcdef, or a prefix of one; see: eks-assist runs)")
     return value
 
 
@@ -269,8 +270,7 @@ def check_limit(value: int) -> int:
 def _aws(args: argparse.Namespace, region: str | None, ctx: dict[str, Any]) -> Any:
     from .aws import AwsContext
 
-    if args.region is not None and not _REGION.fullmatch(args.region):
-        raise_input(f"--region: {_shown(args.region)} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1)")
+    _check_region(args.region)
     if getattr(args, "sandbox", False):
         if args.profile:
             raise_input("--profile cannot be combined with --sandbox")
@@ -622,8 +622,7 @@ def cmd_access(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from . import access_cli
 
     check_cluster_name(args.cluster, "--cluster")
-    if args.region is not None and not _REGION.fullmatch(args.region):
-        raise_input(f"--region: {_shown(args.region)} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1)")
+    _check_region(args.region)
 
     return access_cli.run(args)
 

@@ -53,7 +53,15 @@ def seed(offset: int = 0) -> int:
 
 def record(drill: str, *, runs: int, faults: str, outcome: str, **figures: Any) -> dict[str, Any]:
     """Record one drill's result: how many runs, which faults, the outcome, and its figures."""
-    entry = {"drill": drill, "runs": runs, "faults": faults, "outcome": outcome, "figures": figures, "scale": scale(), "seed": seed()}
+    entry = {
+        "drill": drill,
+        "runs": runs,
+        "faults": faults,
+        "outcome": outcome,
+        "figures": figures,
+        "scale": scale(),
+        "seed": seed(),
+    }
     line = json.dumps(entry, sort_keys=True, default=str)
     print(f"DRILL {line}")
     REPORT_DIR.mkdir(exist_ok=True)

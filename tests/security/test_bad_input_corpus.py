@@ -45,7 +45,7 @@ from slackbot import new_cluster
 from slackbot.testing import MockSlack, block_action, command_body, interactive_body, signature, signed_headers, view_submission
 
 from .. import secrets_scan as fake
-from ..cli.conftest import CliRunner, Result
+from ..cli.conftest import CliRunner
 from .harness import ALICE, CHANNEL, CLUSTER, REQUESTER, Tally, World, diff, leaks, make_world, serve_bot, spec_text
 
 pytestmark = pytest.mark.slow
@@ -683,22 +683,6 @@ TALLY = Tally("bad-input corpus", IDS, _summary)
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with make_world(tmp_path_factory.mktemp("corpus")) as w:
         yield w
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
-    """The real CLI entry point in-process (tests/cli/conftest.py's fixture, under this module's own name)."""
-    from assistant.cli import main
-
-    def run(*argv: str) -> Result:
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:  # argparse usage errors
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -179,30 +178,14 @@ def serve_bot(
     from assistant.runner import RunOptions
     from slackbot.app import create_bot
     from slackbot.config import load_config
-    from slackbot.serve import bind, http_server
 
-    from ..slack.conftest import BotHarness
+    from ..slack.conftest import BotHarness, serving
 
     environ = {"SLACK_BOT_TOKEN": token, "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": mock.api_url, "AWS_REGION": REGION}
     config = load_config(policy_path=str(policy), socket_mode=False, environ=environ)
     bot = create_bot(config, options=RunOptions(poll_min=0.05, poll_max=0.1), pace_interval=0.02, expiry_interval=0)
-    sock = bind("127.0.0.1", 0)
-    server = http_server(bot, sock)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield BotHarness(f"http://127.0.0.1:{sock.getsockname()[1]}", mock, bot, secret=secret)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        for fut in list(bot.flow.applies):
-            fut.result(timeout=120)
-        bot.close()
-        sock.close()
+    with serving(bot) as url:
+        yield BotHarness(url, mock, bot, secret=secret)
 
 
 # -- figures across xdist workers ----------------------------------------------------------------

@@ -21,8 +21,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +37,7 @@ from slackbot.payloads import shape_problem
 from slackbot.testing import MockSlack, block_action, interactive_body
 
 from .. import secrets_scan as fake
-from ..slack.conftest import BotHarness
+from ..slack.conftest import BotHarness, serving
 from .fuzz_settings import TIMEOUT, Tally, fuzz, run_properties
 
 TALLY = Tally(
@@ -357,7 +355,6 @@ def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BotHarn
     """The real bot (no sandbox) on a free port, with the drills' fake Slack credentials."""
     from slackbot.app import create_bot
     from slackbot.config import load_config
-    from slackbot.serve import bind, http_server
 
     (tmp_path / "bot" / "specs").mkdir(parents=True)
     policy = tmp_path / "bot" / "policy.yaml"
@@ -368,21 +365,8 @@ def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BotHarn
         monkeypatch.setenv("SLACK_API_URL", mock.api_url)
         monkeypatch.setenv("AWS_REGION", "us-east-1")
         bot = create_bot(load_config(policy_path=str(policy), socket_mode=False), pace_interval=0.01, expiry_interval=0)
-        sock = bind("127.0.0.1", 0)
-        server = http_server(bot, sock)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert server.started, "uvicorn did not start"
-        try:
-            yield BotHarness(f"http://127.0.0.1:{sock.getsockname()[1]}", mock, bot, secret=fake.SLACK_SIGNING_SECRET)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            bot.close()
-            sock.close()
+        with serving(bot) as url:
+            yield BotHarness(url, mock, bot, secret=fake.SLACK_SIGNING_SECRET)
 
 
 @pytest.mark.slow

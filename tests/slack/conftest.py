@@ -7,6 +7,7 @@ the engine, the store and (in most modules) a real in-process sandbox.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -204,7 +205,6 @@ def start_bot(
     from assistant.runner import RunOptions
     from slackbot.app import create_bot
     from slackbot.config import load_config
-    from slackbot.serve import bind, http_server
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
@@ -220,6 +220,15 @@ def start_bot(
         expiry_interval=0,
         clock=clock,
     )
+    with serving(bot) as url:
+        yield BotHarness(url, mock, bot, clock_offset=offset)
+
+
+@contextlib.contextmanager
+def serving(bot: Any) -> Iterator[str]:
+    """Serve ``bot`` with uvicorn on a free port; yields its base URL. Afterwards, applies finish and the bot closes."""
+    from slackbot.serve import bind, http_server
+
     sock = bind("127.0.0.1", 0)
     server = http_server(bot, sock)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -228,9 +237,8 @@ def start_bot(
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.01)
     assert server.started, "uvicorn did not start"
-    harness = BotHarness(f"http://127.0.0.1:{sock.getsockname()[1]}", mock, bot, clock_offset=offset)
     try:
-        yield harness
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

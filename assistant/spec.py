@@ -43,7 +43,7 @@ from pydantic_core import PydanticCustomError
 
 from .errors import InputError, Problem
 from .validation import describe_value as _describe
-from .yamlsrc import MAX_BYTES, Locator, format_path, load_file, loads
+from .yamlsrc import MAX_BYTES, Locator, format_path, load_file, loads, text_number_hint
 
 __all__ = [
     "AMI_TYPES",
@@ -1315,7 +1315,8 @@ def _message(err: Any, loc: tuple[str | int, ...], locator: Locator, source: str
             return f'Kubernetes version must be a quoted string{lost}; write "{raw}"'
         return f'expected a string, got {_describe(value)}{read_as}; quote it: "{raw}"'
     if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, got {_describe(value)}"
+        hint = text_number_hint(value) if kind.startswith(("int", "float")) else None
+        return f"expected {_EXPECTED[kind]}, got {_describe(value)}" + (f": {hint}" if hint else "")
     if kind == "greater_than_equal":
         return f"must be at least {ctx.get('ge')}, got {_describe(value)}"
     if kind == "less_than_equal":

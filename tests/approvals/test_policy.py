@@ -76,6 +76,22 @@ def test_specs_resolve_next_to_the_policy_file(tmp_path: Path) -> None:
             "policy.yaml:3:1: chanels: unknown field 'chanels'; did you mean 'channels'?",
         ),
         (("users: [U0ALICE, U0BOB]", "users: [U0ALICE, U0ALICE]"), "duplicate user IDs"),
+        # The shared loader refuses YAML 1.1 number forms in policies too, saying what YAML read.
+        (
+            ("requiredApprovals: 2", "requiredApprovals: 0b10"),
+            "policy.yaml:8:24: environments.prod.requiredApprovals: 0b10 is read by YAML 1.1 as binary, 2; "
+            "write 2, or '0b10' (quoted) for text",
+        ),
+        (
+            ("requiredApprovals: 2", "requiredApprovals: 2e0"),
+            "policy.yaml:8:24: environments.prod.requiredApprovals: expected a whole number, got the text '2e0': "
+            "YAML 1.1 reads 2e0 as text (it is a number only in YAML 1.2); write 2",
+        ),
+        (
+            ("approvalTtl: 30m", "approvalTtl: 1:30"),
+            "policy.yaml:3:14: approvalTtl: 1:30 is read by YAML 1.1 as a base-60 (sexagesimal) number, 90; "
+            "write 90, or '1:30' (quoted) for text",
+        ),
     ],
 )
 def test_bad_policy_fields_are_located(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:

@@ -99,7 +99,77 @@ SPEC_CASES: list[tuple[str, str, str]] = [
         "spec.yaml:14:41: workers[0].taints[0].effect: unknown taint effect 'NoSchedule'; did you mean 'NO_SCHEDULE'?",
     ),
     ("not-utf8", "metadata: \udcff\n", "spec.yaml: file is not UTF-8 text (byte 10)"),
+    # YAML 1.1 reads these as numbers nobody wrote: refused, saying what YAML read.
+    (
+        "sexagesimal-max",
+        GOOD.replace("max: 3", "max: 1:00"),
+        "spec.yaml:13:40: workers[0].scaling.max: 1:00 is read by YAML 1.1 as a base-60 (sexagesimal) number, 60; "
+        "write 60, or '1:00' (quoted) for text",
+    ),
+    (
+        "octal-disk-size",
+        GOOD + "    diskSize: 020\n",
+        "spec.yaml:14:15: workers[0].diskSize: 020 is read by YAML 1.1 as octal, 16; write 20 (no leading zero), "
+        "or '020' (quoted) for text",
+    ),
+    (
+        "underscore-disk-size",
+        GOOD + "    diskSize: 2_0\n",
+        "spec.yaml:14:15: workers[0].diskSize: 2_0 is read by YAML 1.1 as a number with its underscores dropped, 20; "
+        "write 20, or '2_0' (quoted) for text",
+    ),
+    (
+        "hex-az-count",
+        GOOD.replace("azCount: 2", "azCount: 0x2"),
+        "spec.yaml:9:42: masters.vpc.create.azCount: 0x2 is read by YAML 1.1 as hexadecimal, 2; write 2, or '0x2' (quoted) for text",
+    ),
+    (
+        "binary-min",
+        GOOD.replace("min: 1", "min: 0b1"),
+        "spec.yaml:13:20: workers[0].scaling.min: 0b1 is read by YAML 1.1 as binary, 1; write 1, or '0b1' (quoted) for text",
+    ),
+    (
+        "yaml12-octal-desired",
+        GOOD.replace("desired: 2", "desired: 0o2"),
+        "spec.yaml:13:32: workers[0].scaling.desired: expected a whole number, got the text '0o2': "
+        "YAML 1.1 reads 0o2 as text (0o octal is YAML 1.2 only); write 2",
+    ),
+    (
+        "infinite-max",
+        GOOD.replace("max: 3", "max: .inf"),
+        "spec.yaml:13:40: workers[0].scaling.max: .inf is read by YAML as infinity; write a finite number, "
+        "or '.inf' (quoted) for text",
+    ),
+    (
+        "sexagesimal-tag-value",
+        GOOD.replace("region: us-east-1", "region: us-east-1\n  tags: {window: 1:30:00}"),
+        "spec.yaml:6:18: metadata.tags.window: 1:30:00 is read by YAML 1.1 as a base-60 (sexagesimal) number, 5400; "
+        "write 5400, or '1:30:00' (quoted) for text",
+    ),
 ]
+
+
+def test_every_yaml11_number_in_a_file_is_reported(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = GOOD.replace("max: 3", "max: 1:00").replace("min: 1", "min: 0_1") + "    diskSize: 1_000.5\n"
+    Path("spec.yaml").write_text(text, encoding="utf-8")
+    r = cli("validate", "-f", "spec.yaml")
+    assert r.code == 2, r
+    assert [line.split(": ")[2] for line in r.err.splitlines()] == [
+        "workers[0].scaling.min",
+        "workers[0].scaling.max",
+        "workers[0].diskSize",
+    ]
+
+
+def test_quoted_and_plain_decimal_numbers_are_read_as_written(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = GOOD.replace("region: us-east-1", "region: us-east-1\n  tags: {window: '1:30:00', code: \"020\"}")
+    Path("spec.yaml").write_text(text + "    diskSize: 20\n", encoding="utf-8")
+    r = cli("validate", "-f", "spec.yaml")
+    assert r.code == 0, r
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), SPEC_CASES, ids=[c[0] for c in SPEC_CASES])
@@ -165,6 +235,12 @@ PLAYBOOK_CASES = [
         "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: \"{{ ''.__class__ }}\"}\n",
         "pb.yaml:5:21: steps[0].with.cluster: unsupported template expression {{ ''.__class__ }}: only lookups like "
         "'spec.metadata.name', 'steps.<id>.<output>' or 'item.name' (optionally joined by ||) are allowed",
+    ),
+    (
+        "yaml11-number-in-with",
+        "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: x, cidr: 010}\n",
+        "pb.yaml:5:30: steps[0].with.cidr: 010 is read by YAML 1.1 as octal, 8; write 10 (no leading zero), "
+        "or '010' (quoted) for text",
     ),
 ]
 

@@ -135,8 +135,27 @@ SPEC_CASES = [
     Case("spec", "two-documents", GOOD + "---\n" + GOOD, "expected one YAML document, found more than one", "17:1"),
     Case("spec", "document-end-only", "...\n", "invalid YAML", "1:1"),
     Case("spec", "huge-integer", _spec("min: 1", "min: " + "9" * 5000), "a number too large to read", "13:20"),
-    Case("spec", "infinity", _spec("max: 2", "max: .inf"), "expected a whole number, got the number inf", "13:40"),
-    Case("spec", "not-a-number", _spec("max: 2", "max: .nan"), "expected a whole number, got the number nan", "13:40"),
+    Case("spec", "infinity", _spec("max: 2", "max: .inf"), ".inf is read by YAML as infinity", "13:40"),
+    Case("spec", "not-a-number", _spec("max: 2", "max: .nan"), ".nan is read by YAML as not a number (NaN)", "13:40"),
+    Case("spec", "minus-infinity-tag", _spec("name: corpus-x", "name: !!float -.inf"), "-.inf is read by YAML as minus infinity"),
+    Case(
+        "spec",
+        "sexagesimal-max",
+        _spec("max: 2", "max: 1:00:00"),
+        "read by YAML 1.1 as a base-60 (sexagesimal) number, 3600",
+        "13:40",
+    ),
+    Case("spec", "explicit-int-octal", _spec("max: 2", "max: !!int 0777"), "0777 is read by YAML 1.1 as octal, 511", "13:40"),
+    Case(
+        "spec", "hex-in-name", _spec("name: corpus-x", "name: 0xdeadbeef"), "0xdeadbeef is read by YAML 1.1 as hexadecimal", "4:9"
+    ),
+    Case(
+        "spec",
+        "yaml12-exponent",
+        _spec("max: 2", "max: 1e400"),
+        "expected a whole number, got the text '1e400'",
+        "13:40",
+    ),
     Case("spec", "yaml-bool-name", _spec("name: corpus-x", "name: yes"), 'quote it: "yes"', "4:9"),
     Case(
         "spec", "rtl-override", _spec("name: corpus-x", 'name: "cor\u202epus"'), "'\\u202e' at position 4 is not allowed", "4:9"

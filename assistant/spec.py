@@ -41,6 +41,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from .argcheck import REGION_SHAPE, partition_of, region_problem, zone_region
 from .errors import InputError, Problem
 from .validation import describe_value as _describe
 from .yamlsrc import MAX_BYTES, Locator, format_path, load_file, loads, text_number_hint
@@ -122,14 +123,17 @@ _AL2_LAST_VERSION = (1, 32)
 _CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 _NODEGROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_-]")
-_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+")
-_AZ = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+[a-z]")
 _VERSION = re.compile(r"\d+\.\d+")
 _INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9-]+")
 _AMI_ID = re.compile(r"ami-[0-9a-f]{8,17}")
 _SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")
 _SG_ID = re.compile(r"sg-[0-9a-f]{8,17}")
-_KMS_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key|alias)/[A-Za-z0-9/_+=,.@-]+")
+# KMS key ids are UUIDs, or mrk-<32 hex> for multi-Region keys; alias names are 1-256 of
+# [A-Za-z0-9/_-] (KMS CreateAlias), after "alias/".
+_KMS_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):\d{12}:"
+    r"(key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias/[A-Za-z0-9/_-]{1,250})"
+)
 _IAM_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/((?:[\w+=,.@-]+/)*)[\w+=,.@-]{1,64}")
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _POLICY_ARN = re.compile(r"arn:aws[a-z-]*:eks::aws:cluster-access-policy/[A-Za-z0-9]+")
@@ -399,8 +403,8 @@ class Metadata(_Model):
         json_schema_extra={"pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"},
     )
     region: str = Field(
-        description="AWS region, e.g. us-east-1.",
-        json_schema_extra={"pattern": r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$"},
+        description="AWS region, e.g. us-east-1: one that botocore's partition data knows.",
+        json_schema_extra={"pattern": f"^{REGION_SHAPE.pattern}$"},
     )
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="AWS tags for every resource created (at most 40).")
 
@@ -422,11 +426,9 @@ class Metadata(_Model):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if not _REGION.fullmatch(v):
-            hint = ""
-            if _AZ.fullmatch(v):
-                hint = f"; that is an Availability Zone, the region is {v[:-1]!r}"
-            _fail(f"{_q(v)} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1){hint}")
+        problem = region_problem(v)
+        if problem:
+            _fail(problem)
         return v
 
     @field_validator("tags")
@@ -604,9 +606,20 @@ class SecretsEncryption(_Model):
     @field_validator("kms_key_arn")
     @classmethod
     def _arn(cls, v: str) -> str:
-        if not _KMS_ARN.fullmatch(v):
+        match = _KMS_ARN.fullmatch(v)
+        if not match:
             _fail(
-                f"{_q(v)} is not a KMS key ARN (like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab)"
+                f"{_q(v)} is not a KMS key ARN (like "
+                "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab, or ...:alias/name)"
+            )
+        problem = region_problem(match.group("region"))
+        if problem:
+            _fail(f"the KMS key ARN names region {problem}")
+        partition = partition_of(match.group("region"))
+        if match.group("partition") != partition:
+            _fail(
+                f"the KMS key ARN says partition {match.group('partition')!r}, but region {match.group('region')} "
+                f"is in {partition!r}: write arn:{partition}:kms:..."
             )
         return v
 
@@ -614,7 +627,7 @@ class SecretsEncryption(_Model):
     def region(self) -> str:
         """The region named in the key ARN."""
         match = _KMS_ARN.fullmatch(self.kms_key_arn)
-        return match.group(1) if match else ""
+        return match.group("region") if match else ""
 
 
 class Masters(_Model):
@@ -818,8 +831,10 @@ class EniConfig(_Model):
     @field_validator("availability_zone")
     @classmethod
     def _az(cls, v: str) -> str:
-        if not _AZ.fullmatch(v):
-            _fail(f"{_q(v)} is not an Availability Zone name (like us-east-1a)")
+        if zone_region(v) is None:
+            region = region_problem(v[:-1]) if v[-1:].isalpha() else None
+            why = f": {region}" if region and REGION_SHAPE.fullmatch(v[:-1]) else ""
+            _fail(f"{_q(v)} is not an Availability Zone name (like us-east-1a, a region and a letter){why}")
         return v
 
     @field_validator("security_group_ids")
@@ -1086,7 +1101,7 @@ class ClusterSpec(_Model):
             return v
         issues = _Issues()
         for i, cfg in enumerate(v.custom_networking.eni_configs):
-            if cfg.availability_zone[:-1] != metadata.region:
+            if zone_region(cfg.availability_zone) != metadata.region:
                 issues.add(
                     ("customNetworking", "eniConfigs", i, "availabilityZone"),
                     f"{cfg.availability_zone} is not in the cluster's region {metadata.region}",

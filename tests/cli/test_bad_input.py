@@ -282,3 +282,69 @@ def test_unknown_verb_is_usage_error(cli: CliRunner) -> None:
     r = cli("provision")
     assert r.code == 2
     assert "invalid choice: 'provision'" in r.err
+
+
+# -- --region: checked against botocore's partition data on every verb (issue 11, item 3) -------
+
+UNKNOWN_REGION = "--region: 'us-east-7' is not an AWS region; did you mean 'us-east-2'?"
+REGION_ARGVS = {
+    "validate": ["validate", "-f", "SPEC", "--preflight", "--region", "us-east-7"],
+    "plan": ["plan", "-f", "SPEC", "--region", "us-east-7"],
+    "apply": ["apply", "-f", "SPEC", "--region", "us-east-7"],
+    "status": ["status", "demo", "--region", "us-east-7"],
+    "access-check": [
+        "access",
+        "check",
+        "--cluster",
+        "demo",
+        "--principal",
+        "arn:aws:iam::111122223333:role/x",
+        "--region",
+        "us-east-7",
+    ],
+    "access-list": ["access", "list", "--cluster", "demo", "--region", "us-east-7"],
+    "capacity": ["capacity", "-t", "m5.large", "--region", "us-east-7"],
+    "token": ["token", "--cluster-name", "demo", "--region", "us-east-7"],
+    "kubeconfig": ["kubeconfig", "--cluster", "demo", "--region", "us-east-7"],
+    "locks-release": ["locks", "release", "demo", "--region", "us-east-7"],
+}
+
+
+@pytest.mark.parametrize("verb", list(REGION_ARGVS))
+def test_unknown_region_flag_is_refused_before_any_call(cli: CliRunner, tmp_path: Path, verb: str) -> None:
+    r = cli(*[_spec(tmp_path) if a == "SPEC" else a for a in REGION_ARGVS[verb]])
+    assert r.code == 2, r
+    assert UNKNOWN_REGION in r.err, r.err
+    assert "Traceback" not in r.err
+
+
+def test_region_flag_and_role_partition_must_agree(cli: CliRunner) -> None:
+    r = cli("token", "--cluster-name", "demo", "--region", "cn-north-1", "--role-arn", "arn:aws:iam::111122223333:role/x")
+    assert r.code == 2
+    assert "--role-arn: the role is in partition 'aws' but region cn-north-1 is in 'aws-cn'" in r.err
+
+
+def test_wizard_region_flag_is_checked_on_a_terminal(tmp_path: Path) -> None:
+    # The wizard runs only on a terminal: give the real binary a pseudo-terminal.
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    binary = Path(sys.executable).with_name("eks-assist")
+    main_fd, child_fd = pty.openpty()
+    with subprocess.Popen([str(binary), "--region", "us-east-7"], stdin=child_fd, stdout=child_fd, stderr=child_fd) as proc:
+        os.close(child_fd)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        code = proc.wait(timeout=60)
+    os.close(main_fd)
+    assert code == 2
+    assert UNKNOWN_REGION in output.decode(errors="replace").replace("\r\n", "\n").replace("\n", " ")

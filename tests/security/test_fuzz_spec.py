@@ -342,7 +342,10 @@ def mutated_data(data: Any) -> None:
 
 
 NAME = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,40}", fullmatch=True)
-REGIONS = ["us-east-1", "eu-west-2", "ap-southeast-1", "us-gov-west-1", "cn-north-1"]
+REGIONS = ["us-east-1", "eu-west-2", "ap-southeast-1", "us-gov-west-1", "cn-north-1", "eusc-de-east-1"]
+# ARNs name the region's partition (botocore's partitions.json).
+PARTITIONS = {"us-gov-west-1": "aws-us-gov", "cn-north-1": "aws-cn", "eusc-de-east-1": "aws-eusc"}
+KMS_KEY_ID = st.uuids().map(str)
 TAG_TEXT = st.text(st.characters(categories=["L", "N", "Zs"], include_characters="_.:/=+-@"), max_size=30)
 LABEL = st.from_regex(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,20}[A-Za-z0-9])?", fullmatch=True)
 # Free text a person can read (usernames, groups, context names): printable, 1-30 characters.
@@ -388,7 +391,8 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     if service:
         masters["serviceCidr"] = service
     if draw(st.booleans()):
-        masters["secretsEncryption"] = {"kmsKeyArn": f"arn:aws:kms:{region}:111122223333:key/{draw(NAME)}"}
+        partition = PARTITIONS.get(region, "aws")
+        masters["secretsEncryption"] = {"kmsKeyArn": f"arn:{partition}:kms:{region}:111122223333:key/{draw(KMS_KEY_ID)}"}
     amis = [a for a in AMI_TYPES if a != "CUSTOM" and (version <= "1.32" or not a.startswith("AL2_"))]
     workers = []
     for name in draw(st.lists(NAME, max_size=3, unique=True)):

@@ -6,6 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import botocore
 import botocore.session
 import pytest
 from pydantic import ValidationError
@@ -208,11 +209,7 @@ BAD_SPECS = [
             metadata: {name: demo, region: us-east-1a}
             """),
         [
-            (
-                "spec.yaml:3:32: metadata.region: 'us-east-1a' is not an AWS region name (like "
-                "us-east-1, eu-west-2 or us-gov-west-1); that is an Availability Zone, the region is "
-                "'us-east-1'"
-            ),
+            ("spec.yaml:3:32: metadata.region: 'us-east-1a' is an Availability Zone, not a region; the region is 'us-east-1'"),
         ],
         id="region_is_an_az",
     ),
@@ -500,7 +497,7 @@ BAD_SPECS = [
             kind: Cluster
             metadata: {name: demo, region: us-east-1}
             masters:
-              secretsEncryption: {kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/abcd"}
+              secretsEncryption: {kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
             """),
         [
             (
@@ -1320,3 +1317,72 @@ def test_json_schema_uses_yaml_names() -> None:
     assert "AL2023_x86_64_STANDARD" in defs["NodeGroup"]["properties"]["amiType"]["enum"]
     assert defs["Masters"]["properties"]["version"]["pattern"] == r"^\d+\.\d+$"
     assert defs["Kubeconfig"]["properties"]["exec"]["enum"] == ["aws", "builtin"]
+
+
+# -- regions: botocore's partition data decides (issue 11, item 3) ---------------------------------
+
+
+def _spec_in(region: str, extra: str = "") -> str:
+    return f"apiVersion: eks-assist/v1\nkind: Cluster\nmetadata: {{name: demo, region: {region}}}\n{extra}"
+
+
+def test_unknown_region_is_refused_with_a_did_you_mean() -> None:
+    version = botocore.__version__
+    assert _problems(_spec_in("us-east-7")) == [
+        f"spec.yaml:3:32: metadata.region: 'us-east-7' is not an AWS region; did you mean 'us-east-2'? "
+        f"(botocore {version} knows us-east-1 and us-east-2; upgrade boto3 and botocore if the region is new)"
+    ]
+    assert _problems(_spec_in("US-EAST-1")) == [
+        "spec.yaml:3:32: metadata.region: 'US-EAST-1': region names are lowercase; did you mean 'us-east-1'?"
+    ]
+    assert _problems(_spec_in("fips-us-east-1"))[0].startswith(
+        "spec.yaml:3:32: metadata.region: 'fips-us-east-1' is not an AWS region; did you mean 'us-east-1'?"
+    )
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eusc-de-east-1", "us-isof-south-1", "cn-northwest-1", "ap-southeast-7"])
+def test_every_region_botocore_knows_is_accepted(region: str) -> None:
+    # eusc-de-east-1 (the European Sovereign Cloud) was refused by the old hand-written pattern.
+    assert loads_spec(_spec_in(region)).spec.metadata.region == region
+
+
+def test_regions_come_from_botocores_partition_data() -> None:
+    session = botocore.session.get_session()
+    for partition in session.get_available_partitions():
+        for region in session.get_available_regions("eks", partition):
+            if not region.startswith("fips-"):
+                assert loads_spec(_spec_in(region)).spec.metadata.region == region
+
+
+def test_kms_key_arn_region_and_partition_follow_the_region() -> None:
+    key = "key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    kms = "masters:\n  secretsEncryption: {{kmsKeyArn: {arn}}}\n"
+    assert _problems(_spec_in("cn-north-1", kms.format(arn=f"arn:aws:kms:cn-north-1:111122223333:{key}"))) == [
+        "spec.yaml:5:34: masters.secretsEncryption.kmsKeyArn: the KMS key ARN says partition 'aws', but region "
+        "cn-north-1 is in 'aws-cn': write arn:aws-cn:kms:..."
+    ]
+    assert _problems(_spec_in("us-east-1", kms.format(arn=f"arn:aws:kms:us-east-7:111122223333:{key}")))[0].startswith(
+        "spec.yaml:5:34: masters.secretsEncryption.kmsKeyArn: the KMS key ARN names region 'us-east-7' is not an AWS region"
+    )
+    assert _problems(_spec_in("us-east-1", kms.format(arn="arn:aws:kms:us-east-1:111122223333:key/abcd"))) == [
+        "spec.yaml:5:34: masters.secretsEncryption.kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/abcd' is not a "
+        "KMS key ARN (like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab, or ...:alias/name)"
+    ]
+    for arn in (
+        f"arn:aws-cn:kms:cn-north-1:111122223333:{key}",
+        "arn:aws-cn:kms:cn-north-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+        "arn:aws-cn:kms:cn-north-1:111122223333:alias/team/eks",
+    ):
+        assert loads_spec(_spec_in("cn-north-1", kms.format(arn=arn))).spec.masters.secrets_encryption is not None
+
+
+def test_availability_zones_are_named_after_a_known_region() -> None:
+    eni = "cni:\n  customNetworking:\n    enabled: true\n    eniConfigs:\n      - {{availabilityZone: {az}, subnetId: subnet-0123456789abcdef0}}\n"
+    assert _problems(_spec_in("us-east-1", eni.format(az="us-east-7a"))) == [
+        "spec.yaml:8:28: cni.customNetworking.eniConfigs[0].availabilityZone: 'us-east-7a' is not an Availability Zone "
+        f"name (like us-east-1a, a region and a letter): 'us-east-7' is not an AWS region; did you mean 'us-east-2'? "
+        f"(botocore {botocore.__version__} knows us-east-1 and us-east-2; upgrade boto3 and botocore if the region is new)"
+    ]
+    # A Local Zone belongs to its parent region; the European Sovereign Cloud's zones are zones too.
+    assert loads_spec(_spec_in("us-west-2", eni.format(az="us-west-2-lax-1a"))).spec.cni.custom_networking.enabled
+    assert loads_spec(_spec_in("eusc-de-east-1", eni.format(az="eusc-de-east-1b"))).spec.cni.custom_networking.enabled

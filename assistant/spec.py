@@ -211,6 +211,26 @@ def _duplicates(values: list[Any], label: str, where: str, issues: _Issues, rend
             first[v] = i
 
 
+def _repeats(keys: list[Any]) -> list[tuple[int, int]]:
+    """``(i, j)`` for each ``keys[i]`` that already appeared first at ``j``."""
+    first: dict[Any, int] = {}
+    return [(i, j) for i, key in enumerate(keys) if (j := first.setdefault(key, i)) != i]
+
+
+def _near_duplicates(
+    names: list[str], keys: list[Any], where: tuple[str, str, str], why: Callable[[int, str], str], issues: _Issues
+) -> None:
+    """Report each name whose key repeats an earlier one's: an exact repeat, or (``why``) a different
+    spelling of the same thing. ``where`` is (the item's field, the noun, the list's field)."""
+    field, noun, listed = where
+    for i, j in _repeats(keys):
+        shown = _q(names[i]) if noun.endswith("name") else names[i]
+        if names[j] == names[i]:
+            issues.add((i, field), f"duplicate {noun} {shown} (also at {listed}[{j}])")
+        else:
+            issues.add((i, field), f"duplicate {noun} {shown}: {why(j, names[j])}")
+
+
 def _q(value: str) -> str:
     """``repr(value)``, shortened: a 1 MB name must not become a 1 MB error message."""
     if len(value) <= 120:
@@ -436,6 +456,18 @@ class Metadata(_Model):
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
         if len(v) > 40:
             _fail(f"at most 40 tags are allowed, got {len(v)}")
+        issues = _Issues()
+        keys = list(v)
+        # IAM refuses tag keys that differ only in case ("Tag keys are case insensitive"), and the
+        # cluster and node roles carry these tags: the apply would stop at the roles.
+        for i, j in _repeats([k.lower() for k in keys]):
+            issues.add(
+                (keys[i],),
+                f"tag key {_q(keys[i])} differs from {_q(keys[j])} only in case; IAM treats tag keys "
+                "case-insensitively and refuses both on one role: keep one",
+                key=True,
+            )
+        issues.raise_any()
         return v
 
 
@@ -1071,11 +1103,18 @@ class ClusterSpec(_Model):
     @classmethod
     def _workers(cls, v: list[NodeGroup], info: ValidationInfo) -> list[NodeGroup]:
         issues = _Issues()
-        first: dict[str, int] = {}
-        for i, ng in enumerate(v):
-            if ng.name in first:
-                issues.add((i, "name"), f"duplicate node group name {_q(ng.name)} (also at workers[{first[ng.name]}])")
-            first.setdefault(ng.name, i)
+        # EKS names are case-sensitive, so EKS would make both; but kubectl, the console and the
+        # nodes' eks.amazonaws.com/nodegroup label would then tell them apart only by case.
+        _near_duplicates(
+            [ng.name for ng in v],
+            [ng.name.lower() for ng in v],
+            ("name", "node group name", "workers"),
+            lambda j, other: (
+                f"it differs from {_q(other)} (workers[{j}]) only in case; EKS would make two node "
+                "groups that people and tools tell apart only by case: use distinct names"
+            ),
+            issues,
+        )
         masters = info.data.get("masters")
         if isinstance(masters, Masters):
             for i, ng in enumerate(v):
@@ -1113,11 +1152,18 @@ class ClusterSpec(_Model):
     @classmethod
     def _mappings(cls, v: list[IamMapping], info: ValidationInfo) -> list[IamMapping]:
         issues = _Issues()
-        first: dict[str, int] = {}
-        for i, m in enumerate(v):
-            if m.arn in first:
-                issues.add((i, "arn"), f"duplicate mapping for {m.arn} (also at iamMappings[{first[m.arn]}])")
-            first.setdefault(m.arn, i)
+        # IAM names are unique in an account whatever their case or path, and aws-auth matches
+        # ARNs lower-cased: two spellings are one principal mapped twice.
+        _near_duplicates(
+            [m.arn for m in v],
+            [_principal_key(m) for m in v],
+            ("arn", "mapping for", "iamMappings"),
+            lambda j, other: (
+                f"it names the same IAM {v[j].kind} as iamMappings[{j}] ({other}); "
+                "IAM names are unique in an account whatever their case or path: keep one mapping"
+            ),
+            issues,
+        )
         masters = info.data.get("masters")
         if isinstance(masters, Masters):
             mode = masters.authentication_mode
@@ -1145,6 +1191,16 @@ class ClusterSpec(_Model):
         """SHA-256 of the canonical form: equal for specs that mean the same thing."""
         text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _principal_key(m: IamMapping) -> tuple[str, ...]:
+    """What identifies the IAM principal of a mapping: IAM ignores case and path in names."""
+    match = _IAM_ARN.fullmatch(m.arn) if m.kind != "account" else None
+    if match is None:
+        return (m.kind, m.arn)
+    account = m.arn.split(":")[4]
+    name = m.arn.rsplit("/", 1)[1]
+    return (match.group(1), account, name.lower())
 
 
 def _sort_keys(obj: Any) -> Any:

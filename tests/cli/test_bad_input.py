@@ -94,6 +94,12 @@ SPEC_CASES: list[tuple[str, str, str]] = [
         "spec.yaml:14:11: workers[1].name: duplicate node group name 'general' (also at workers[0])",
     ),
     (
+        "case-duplicate-nodegroups",
+        GOOD + "  - name: General\n    instanceTypes: [m5.large]\n",
+        "spec.yaml:14:11: workers[1].name: duplicate node group name 'General': it differs from 'general' (workers[0]) "
+        "only in case; EKS would make two node groups that people and tools tell apart only by case: use distinct names",
+    ),
+    (
         "bad-taint-effect",
         GOOD + "    taints: [{key: a, value: b, effect: NoSchedule}]\n",
         "spec.yaml:14:41: workers[0].taints[0].effect: unknown taint effect 'NoSchedule'; did you mean 'NO_SCHEDULE'?",

@@ -367,7 +367,7 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
             ),
             TAG_TEXT,
             max_size=4,
-        )
+        ).filter(lambda d: len({k.lower() for k in d}) == len(d))  # IAM: tag keys are case-insensitive
     )
     version = draw(st.sampled_from(["1.30", "1.31", "1.32", "1.33"]))
     mode = draw(st.sampled_from(["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]))
@@ -395,7 +395,7 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
         masters["secretsEncryption"] = {"kmsKeyArn": f"arn:{partition}:kms:{region}:111122223333:key/{draw(KMS_KEY_ID)}"}
     amis = [a for a in AMI_TYPES if a != "CUSTOM" and (version <= "1.32" or not a.startswith("AL2_"))]
     workers = []
-    for name in draw(st.lists(NAME, max_size=3, unique=True)):
+    for name in draw(st.lists(NAME, max_size=3, unique_by=str.lower)):
         lo = draw(st.integers(0, 5))
         hi = draw(st.integers(max(lo, 1), 1000))
         ng: dict[str, Any] = {

@@ -1386,3 +1386,47 @@ def test_availability_zones_are_named_after_a_known_region() -> None:
     # A Local Zone belongs to its parent region; the European Sovereign Cloud's zones are zones too.
     assert loads_spec(_spec_in("us-west-2", eni.format(az="us-west-2-lax-1a"))).spec.cni.custom_networking.enabled
     assert loads_spec(_spec_in("eusc-de-east-1", eni.format(az="eusc-de-east-1b"))).spec.cni.custom_networking.enabled
+
+
+# -- names that differ only in case (issue 11, item 7) ----------------------------------------------
+
+
+def test_node_group_names_differing_only_in_case_are_refused_like_duplicates() -> None:
+    text = _spec_in(
+        "us-east-1",
+        "workers:\n  - {name: apps, instanceTypes: [m5.large]}\n  - {name: APPS, instanceTypes: [m5.large]}\n"
+        "  - {name: apps, instanceTypes: [m5.large]}\n",
+    )
+    assert _problems(text) == [
+        "spec.yaml:6:12: workers[1].name: duplicate node group name 'APPS': it differs from 'apps' (workers[0]) only in "
+        "case; EKS would make two node groups that people and tools tell apart only by case: use distinct names",
+        "spec.yaml:7:12: workers[2].name: duplicate node group name 'apps' (also at workers[0])",
+    ]
+
+
+def test_mappings_of_one_iam_principal_spelled_two_ways_are_refused() -> None:
+    text = _spec_in(
+        "us-east-1",
+        "iamMappings:\n"
+        "  - {arn: 'arn:aws:iam::111122223333:role/Admin', kind: role, groups: [a]}\n"
+        "  - {arn: 'arn:aws:iam::111122223333:role/admin', kind: role, groups: [b]}\n"
+        "  - {arn: 'arn:aws:iam::111122223333:role/team/ADMIN', kind: role, groups: [c]}\n"
+        "  - {arn: 'arn:aws:iam::111122223333:user/admin', kind: user, groups: [d]}\n",
+    )
+    same = "IAM names are unique in an account whatever their case or path: keep one mapping"
+    assert _problems(text) == [
+        "spec.yaml:6:11: iamMappings[1].arn: duplicate mapping for arn:aws:iam::111122223333:role/admin: it names the "
+        f"same IAM role as iamMappings[0] (arn:aws:iam::111122223333:role/Admin); {same}",
+        "spec.yaml:7:11: iamMappings[2].arn: duplicate mapping for arn:aws:iam::111122223333:role/team/ADMIN: it names "
+        f"the same IAM role as iamMappings[0] (arn:aws:iam::111122223333:role/Admin); {same}",
+    ]
+
+
+def test_tag_keys_differing_only_in_case_are_refused() -> None:
+    text = _spec_in("us-east-1").replace("region: us-east-1}", "region: us-east-1, tags: {Team: a, team: b, TEAM: c}}")
+    assert _problems(text) == [
+        "spec.yaml:3:59: metadata.tags: tag key 'team' differs from 'Team' only in case; IAM treats tag keys "
+        "case-insensitively and refuses both on one role: keep one",
+        "spec.yaml:3:68: metadata.tags: tag key 'TEAM' differs from 'Team' only in case; IAM treats tag keys "
+        "case-insensitively and refuses both on one role: keep one",
+    ]

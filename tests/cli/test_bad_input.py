@@ -94,6 +94,18 @@ SPEC_CASES: list[tuple[str, str, str]] = [
         "spec.yaml:14:11: workers[1].name: duplicate node group name 'general' (also at workers[0])",
     ),
     (
+        "kubeconfig-path-traversal",
+        GOOD + "kubeconfig:\n  path: ../../../../etc/cron.d/evil\n",
+        "spec.yaml:15:9: kubeconfig.path: '../../../../etc/cron.d/evil' is relative, so it would name a different file "
+        "in every directory eks-assist runs in; write ~/.kube/<file> or an absolute path",
+    ),
+    (
+        "kubeconfig-path-system-file",
+        GOOD + "kubeconfig:\n  path: /etc/cron.d/evil\n",
+        "spec.yaml:15:9: kubeconfig.path: '/etc/cron.d/evil' is outside your home directory HOME and is not a file "
+        "listed in $KUBECONFIG; a spec may write its kubeconfig only there (docs/security.md)",
+    ),
+    (
         "case-duplicate-nodegroups",
         GOOD + "  - name: General\n    instanceTypes: [m5.large]\n",
         "spec.yaml:14:11: workers[1].name: duplicate node group name 'General': it differs from 'general' (workers[0]) "
@@ -155,6 +167,18 @@ SPEC_CASES: list[tuple[str, str, str]] = [
 ]
 
 
+def test_plan_refuses_a_kubeconfig_path_outside_home_before_any_call(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No endpoint is configured: a call to AWS would fail differently (see the module docstring).
+    monkeypatch.chdir(tmp_path)
+    Path("spec.yaml").write_text(GOOD + "kubeconfig:\n  path: ../../../../etc/cron.d/evil\n", encoding="utf-8")
+    r = cli("plan", "-f", "spec.yaml")
+    assert r.code == 2, r
+    assert r.err.startswith("error: spec.yaml:15:9: kubeconfig.path: '../../../../etc/cron.d/evil' is relative"), r.err
+    assert not Path("/etc/cron.d/evil").exists()
+
+
 def test_every_yaml11_number_in_a_file_is_reported(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     text = GOOD.replace("max: 3", "max: 1:00").replace("min: 1", "min: 0_1") + "    diskSize: 1_000.5\n"
@@ -186,7 +210,7 @@ def test_bad_spec(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert r.code == 2, r
     assert r.out == ""
     lines = [line.removeprefix("error: ") for line in r.err.splitlines()]
-    assert expected in lines, lines
+    assert expected.replace("HOME", str(Path.home())) in lines, lines
     assert "Traceback" not in r.err
 
 

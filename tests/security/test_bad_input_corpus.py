@@ -899,8 +899,9 @@ def _fingerprint(directory: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("case", KUBECONFIG_CASES, ids=[c.id for c in KUBECONFIG_CASES])
 def test_kubeconfig_file(here: World, cli: CliRunner, tmp_path: Path, case: Case) -> None:
-    kc_dir = tmp_path / "kc"
-    kc_dir.mkdir()
+    # Under the home directory: a spec may name a kubeconfig only there (or in $KUBECONFIG).
+    kc_dir = Path.home() / "kc"
+    kc_dir.mkdir(parents=True)
     path, _guarded = _kubeconfig_file(here, kc_dir, case)
     files_before = _fingerprint(kc_dir)
     before = here.snapshot()

@@ -1430,3 +1430,63 @@ def test_tag_keys_differing_only_in_case_are_refused() -> None:
         "spec.yaml:3:68: metadata.tags: tag key 'TEAM' differs from 'Team' only in case; IAM treats tag keys "
         "case-insensitively and refuses both on one role: keep one",
     ]
+
+
+# -- kubeconfig.path: only where the user's own kubeconfig rules point (issue 11, item 5) ---------
+
+
+def _kubeconfig_path_problems(path: str) -> list[str]:
+    text = _spec_in("us-east-1", f"kubeconfig:\n  path: {json.dumps(path)}\n")
+    try:
+        loads_spec(text, "spec.yaml")
+    except InputError as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+def test_kubeconfig_path_outside_home_and_kubeconfig_is_refused(tmp_path: Path) -> None:
+    home = Path.home()  # the suite's isolated home (tests/conftest.py)
+    assert _kubeconfig_path_problems("../../../../etc/cron.d/evil") == [
+        "spec.yaml:5:9: kubeconfig.path: '../../../../etc/cron.d/evil' is relative, so it would name a different file "
+        "in every directory eks-assist runs in; write ~/.kube/<file> or an absolute path"
+    ]
+    assert _kubeconfig_path_problems("/etc/cron.d/evil") == [
+        f"spec.yaml:5:9: kubeconfig.path: '/etc/cron.d/evil' is outside your home directory {home} and is not a file "
+        "listed in $KUBECONFIG; a spec may write its kubeconfig only there (docs/security.md)"
+    ]
+    assert _kubeconfig_path_problems("~/../../etc/x") == [
+        "spec.yaml:5:9: kubeconfig.path: '~/../../etc/x' contains '..'; write the path without it"
+    ]
+    assert _kubeconfig_path_problems("~root/.kube/config") == [
+        "spec.yaml:5:9: kubeconfig.path: '~root/.kube/config' names another user's home directory; write ~/... for yours"
+    ]
+    assert _kubeconfig_path_problems("~") == [
+        "spec.yaml:5:9: kubeconfig.path: '~' is a directory; give the kubeconfig file's name, like ~/.kube/config"
+    ]
+    (home / ".kube").mkdir(parents=True)
+    assert _kubeconfig_path_problems(str(home / ".kube")) == [
+        f"spec.yaml:5:9: kubeconfig.path: '{home / '.kube'}' is a directory; give the kubeconfig file's name"
+    ]
+
+
+def test_kubeconfig_path_through_a_symlink_is_judged_by_where_it_leads(tmp_path: Path) -> None:
+    home = Path.home()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "escape").symlink_to(tmp_path / "outside")
+    (tmp_path / "outside").mkdir()
+    assert _kubeconfig_path_problems("~/escape/config") == [
+        f"spec.yaml:5:9: kubeconfig.path: '~/escape/config' is outside your home directory {home} (through a symbolic "
+        f"link, it is {tmp_path / 'outside' / 'config'}) and is not a file listed in $KUBECONFIG; a spec may write "
+        "its kubeconfig only there (docs/security.md)"
+    ]
+
+
+def test_kubeconfig_path_under_home_or_in_kubeconfig_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _kubeconfig_path_problems("~/.kube/config") == []
+    assert _kubeconfig_path_problems(str(Path.home() / "clusters" / "demo.config")) == []
+    # A file the user lists in $KUBECONFIG is theirs, wherever it is.
+    monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'a'}:{tmp_path / 'shared' / 'b'}")
+    assert _kubeconfig_path_problems(str(tmp_path / "shared" / "b")) == []
+    assert _kubeconfig_path_problems(str(tmp_path / "shared" / "c"))[0].endswith(
+        "is not a file listed in $KUBECONFIG; a spec may write its kubeconfig only there (docs/security.md)"
+    )

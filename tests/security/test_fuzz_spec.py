@@ -377,7 +377,7 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
         }
         service = draw(st.sampled_from([None, "172.20.0.0/16", "192.168.0.0/24"]))
     else:
-        ids = draw(st.lists(st.from_regex(r"[0-9a-f]{8,17}", fullmatch=True), min_size=2, max_size=3, unique=True))
+        ids = draw(st.lists(st.from_regex(r"[0-9a-f]{8}|[0-9a-f]{17}", fullmatch=True), min_size=2, max_size=3, unique=True))
         vpc = {"existing": {"subnetIds": [f"subnet-{i}" for i in ids]}}
         service = draw(st.sampled_from([None, "10.100.0.0/16"]))
     public = draw(st.booleans())
@@ -407,7 +407,8 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
             "capacityType": draw(st.sampled_from(["ON_DEMAND", "SPOT"])),
             "scaling": {"min": lo, "desired": draw(st.integers(lo, hi)), "max": hi},
             "diskSize": draw(st.integers(1, 16384)),
-            "labels": draw(st.dictionaries(LABEL, LABEL | st.just(""), max_size=3)),
+            # EKS takes label values of 1-63 characters: no empty ones.
+            "labels": draw(st.dictionaries(LABEL, LABEL, max_size=3)),
             "taints": [
                 {"key": k, "value": draw(LABEL), "effect": e}
                 for k, e in draw(
@@ -424,7 +425,8 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     }[mode]
     for i, kind in enumerate(draw(st.lists(st.sampled_from(["role", "user", "account"]), max_size=3))):
         via = draw(st.sampled_from([v for v in vias if not (kind == "account" and v == "access-entry")]))
-        arn = f"{100000000000 + i}" if kind == "account" else f"arn:aws:iam::123456789012:{kind}/{draw(NAME)}-{i}"
+        partition = PARTITIONS.get(region, "aws")
+        arn = f"{100000000000 + i}" if kind == "account" else f"arn:{partition}:iam::123456789012:{kind}/{draw(NAME)}-{i}"
         # Access entries (via auto may become one) refuse EKS's reserved prefixes.
         text = FREE_TEXT.filter(lambda t: not t.startswith(RESERVED))
         m: dict[str, Any] = {"arn": arn, "kind": kind, "via": via, "groups": draw(st.lists(text, max_size=3, unique=True))}

@@ -757,8 +757,8 @@ BAD_SPECS = [
             """),
         [
             (
-                "spec.yaml:8:7: workers[0].labels: label key 'node.kubernetes.io/role': the "
-                "kubernetes.io and k8s.io namespaces are reserved by EKS"
+                "spec.yaml:8:7: workers[0].labels: label key 'node.kubernetes.io/role': EKS reserves the "
+                "kubernetes.io/, k8s.io/ and eks.amazonaws.com/ prefixes"
             ),
             (
                 "spec.yaml:9:7: workers[0].labels: label key '-team' is not a valid Kubernetes key: "
@@ -1490,3 +1490,216 @@ def test_kubeconfig_path_under_home_or_in_kubeconfig_is_accepted(tmp_path: Path,
     assert _kubeconfig_path_problems(str(tmp_path / "shared" / "c"))[0].endswith(
         "is not a file listed in $KUBECONFIG; a spec may write its kubeconfig only there (docs/security.md)"
     )
+
+
+# -- every validator against the EKS / EC2 / IAM references (issue 11, item 9) --------------------
+
+
+def _mapping_spec(mapping: str, mode: str = "API", region: str = "us-east-1") -> str:
+    return _spec_in(region, f"masters: {{authenticationMode: {mode}}}\niamMappings:\n  - {mapping}\n")
+
+
+def _worker_spec(fields: str) -> str:
+    return _spec_in("us-east-1", f"workers:\n  - {{name: ng, instanceTypes: [m5.large], {fields}}}\n")
+
+
+VALID_NOW = [
+    # AccessScope takes a trailing wildcard (EKS User Guide; eksctl's examples/40-access-entries.yaml).
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/dev', kind: role, accessPolicies: "
+            "[{policy: AmazonEKSViewPolicy, scope: namespace, namespaces: [default, dev-*, team-a*]}]}"
+        ),
+        id="namespace-wildcard-suffix",
+    ),
+    # ListAccessPolicies has Amazon...Policy names beyond AmazonEKS...Policy.
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/ops', kind: role, accessPolicies: [{policy: AmazonAIOpsAssistantPolicy}]}"
+        ),
+        id="access-policy-not-amazoneks",
+    ),
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws-cn:iam::111122223333:role/ops', kind: role, accessPolicies: "
+            "[{policy: 'arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSViewPolicy'}]}",
+            region="cn-north-1",
+        ),
+        id="china-partition-arns",
+    ),
+    # 50 tags per resource, less the four eks-assist adds (was a made-up 40).
+    pytest.param(
+        _spec_in("us-east-1").replace(
+            "region: us-east-1}", "region: us-east-1, tags: {" + ", ".join(f"t{i}: v" for i in range(46)) + "}}"
+        ),
+        id="forty-six-tags",
+    ),
+    # Nodes per managed node group is an adjustable quota (450 by default), checked at plan time.
+    pytest.param(_worker_spec("scaling: {min: 0, desired: 1, max: 1500}"), id="max-above-1000"),
+    pytest.param(
+        _worker_spec("labels: {example.com/role: web}, taints: [{key: dedicated, effect: NO_SCHEDULE}]"), id="label-and-taint"
+    ),
+    pytest.param(
+        _mapping_spec("{arn: 'arn:aws:iam::111122223333:role/ci', kind: role, username: 'system:ci'}", mode="CONFIG_MAP"),
+        id="system-username-in-aws-auth",
+    ),
+]
+
+
+@pytest.mark.parametrize("text", VALID_NOW)
+def test_valid_eks_values_are_accepted(text: str) -> None:
+    assert loads_spec(text, "spec.yaml").spec.metadata.name == "demo"
+
+
+REFUSED_NOW = [
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/dev', kind: role, accessPolicies: "
+            "[{policy: AmazonEKSViewPolicy, scope: namespace, namespaces: ['*', 'de*v', Dev-*]}]}"
+        ),
+        [
+            "iamMappings[0].accessPolicies[0].namespaces[0]: '*' alone would be every namespace; use scope: cluster",
+            "iamMappings[0].accessPolicies[0].namespaces[1]: 'de*v': a wildcard may only end a namespace, like dev-*",
+            "iamMappings[0].accessPolicies[0].namespaces[2]: 'Dev-*' is not a valid namespace name (lowercase letters, "
+            "digits and '-', at most 63 characters), or a prefix of one followed by * (like dev-*)",
+        ],
+        id="namespace-wildcards-elsewhere",
+    ),
+    pytest.param(
+        _worker_spec('labels: {example.com/role: ""}'),
+        ["workers[0].labels.example.com/role: label value is empty; EKS node group labels need a value of 1-63 characters"],
+        id="empty-label-value",
+    ),
+    pytest.param(
+        _worker_spec("labels: {eks.amazonaws.com/nodegroup: x}"),
+        [
+            "workers[0].labels: label key 'eks.amazonaws.com/nodegroup': EKS reserves the kubernetes.io/, k8s.io/ and "
+            "eks.amazonaws.com/ prefixes"
+        ],
+        id="eks-reserved-label",
+    ),
+    pytest.param(
+        _worker_spec("labels: {" + "a" * 20 + ".example.com/" + "b" * 40 + ": x}"),
+        [f"workers[0].labels: label key '{'a' * 20}.example.com/{'b' * 40}' is 73 characters; at most 63 allowed"],
+        id="label-key-over-63",
+    ),
+    pytest.param(
+        _worker_spec("amiType: CUSTOM, customAmiId: ami-0123456789"),
+        ["workers[0].customAmiId: 'ami-0123456789' is not an AMI ID (like ami-0123456789abcdef0)"],
+        id="ami-id-length",
+    ),
+    pytest.param(
+        _worker_spec("capacityType: CAPACITY_BLOCK"),
+        [
+            "workers[0].capacityType: capacity type CAPACITY_BLOCK needs a launch template that names an EC2 capacity "
+            "reservation, which an eks-assist spec cannot express; use ON_DEMAND or SPOT"
+        ],
+        id="capacity-block",
+    ),
+    pytest.param(
+        _worker_spec(f"scaling: {{min: 0, desired: 1, max: {2**31}}}"),
+        ["workers[0].scaling.max: must be at most 2147483647, got the number 2147483648"],
+        id="max-beyond-int32",
+    ),
+    pytest.param(
+        _spec_in(
+            "us-east-1",
+            "masters:\n  vpc:\n    existing:\n      subnetIds: [subnet-0123456789abcdef0, subnet-0123456789abcdef1]\n"
+            "      securityGroupIds: [sg-00000001, sg-00000002, sg-00000003, sg-00000004, sg-00000005]\n",
+        ),
+        ["masters.vpc.existing.securityGroupIds: EKS allows at most 4 control plane security groups (a fixed quota), got 5"],
+        id="five-security-groups",
+    ),
+    pytest.param(
+        _spec_in(
+            "us-east-1",
+            "masters:\n  endpoint:\n    publicCidrs: [" + ", ".join(f"203.0.113.{i}/32" for i in range(41)) + "]\n",
+        ),
+        ["masters.endpoint.publicCidrs: EKS allows at most 40 public access CIDR ranges (a fixed quota), got 41"],
+        id="forty-one-public-cidrs",
+    ),
+    pytest.param(
+        _spec_in("us-east-1").replace(
+            "region: us-east-1}", "region: us-east-1, tags: {" + ", ".join(f"t{i}: v" for i in range(47)) + "}}"
+        ),
+        [
+            "metadata.tags: at most 46 tags are allowed, got 47: AWS allows 50 on a resource and eks-assist adds Name, "
+            "eks-assist:cluster, eks-assist:managed-by, eks-assist:resource to each"
+        ],
+        id="forty-seven-tags",
+    ),
+    pytest.param(
+        _spec_in("us-east-1", "cni: {addonVersion: v1.19.2}\n"),
+        ["cni.addonVersion: addonVersion must be a version EKS lists for vpc-cni, like v1.19.2-eksbuild.1, got 'v1.19.2'"],
+        id="addon-version-without-eksbuild",
+    ),
+    pytest.param(
+        _mapping_spec("{arn: 'arn:aws:iam::111122223333:role/r\u00f4le', kind: role}"),
+        [
+            "iamMappings[0].arn: 'arn:aws:iam::111122223333:role/rôle' is not an IAM role ARN (like arn:aws:iam::111122223333:role/name)"
+        ],
+        id="iam-name-not-ascii",
+    ),
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/ops', kind: role, accessPolicies: "
+            "[{policy: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy'}]}",
+            region="cn-north-1",
+        ),
+        [
+            "iamMappings[0].arn: the ARN is in partition 'aws' but the cluster's region cn-north-1 is in 'aws-cn': "
+            "write arn:aws-cn:...",
+            "iamMappings[0].accessPolicies[0].policy: the ARN is in partition 'aws' but the cluster's region cn-north-1 "
+            "is in 'aws-cn': write arn:aws-cn:...",
+        ],
+        id="arn-partition-vs-region",
+    ),
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/ops', kind: role, accessPolicies: "
+            "[{policy: AmazonEKSViewPolicy}, {policy: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', "
+            "scope: namespace, namespaces: [a]}]}"
+        ),
+        [
+            "iamMappings[0].accessPolicies[1].policy: duplicate access policy AmazonEKSViewPolicy (also at "
+            "accessPolicies[0]); EKS associates a policy with an access entry once: give it one scope"
+        ],
+        id="access-policy-twice",
+    ),
+    # The last session's note: via auto becomes an access entry unless the mode is CONFIG_MAP, and
+    # CreateAccessEntry refuses reserved usernames and groups; it used to fail only at apply.
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/ci', kind: role, username: 'system:ci', groups: ['system:masters']}"
+        ),
+        [
+            "iamMappings[0].username: access entry usernames cannot start with 'system:' (EKS reserves it); with via: "
+            "auto and authenticationMode API this mapping is an access entry: pick another",
+            "iamMappings[0].groups[0]: access entry groups cannot start with 'system:' (EKS reserves it): "
+            "'system:masters'; with via: auto and authenticationMode API this mapping is an access entry: pick another",
+        ],
+        id="via-auto-reserved-username",
+    ),
+    pytest.param(
+        _mapping_spec("{arn: 'arn:aws:iam::111122223333:role/ci', kind: role, username: 'eks:ci'}", mode="API_AND_CONFIG_MAP"),
+        [
+            "iamMappings[0].username: access entry usernames cannot start with 'eks:' (EKS reserves it); with via: auto "
+            "and authenticationMode API_AND_CONFIG_MAP this mapping is an access entry: pick another, or use via: aws-auth"
+        ],
+        id="via-auto-reserved-username-both-modes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REFUSED_NOW)
+def test_invalid_eks_values_are_refused_at_validate(text: str, expected: list[str]) -> None:
+    assert [p.split(": ", 1)[1] for p in _problems(text)] == expected
+
+
+def test_our_tag_keys_are_the_ownership_tags_and_name() -> None:
+    # The tag budget (MAX_TAGS) counts what eks-assist adds to every resource it creates.
+    from assistant import tags
+    from assistant.spec import MAX_TAGS, OUR_TAG_KEYS
+
+    assert {*tags.ownership("demo", "vpc"), "Name"} == OUR_TAG_KEYS
+    assert MAX_TAGS + len(OUR_TAG_KEYS) == 50

@@ -355,26 +355,39 @@ def test_region_flag_and_role_partition_must_agree(cli: CliRunner) -> None:
 
 
 def test_wizard_region_flag_is_checked_on_a_terminal(tmp_path: Path) -> None:
-    # The wizard runs only on a terminal: give the real binary a pseudo-terminal.
+    # The wizard runs only on a terminal: give the real binary a pseudo-terminal. Were the flag
+    # not checked, the wizard would start and wait for keys: it gets 60 s, then is stopped.
     import os
     import pty
+    import select
     import subprocess
     import sys
+    import time
 
     binary = Path(sys.executable).with_name("eks-assist")
     main_fd, child_fd = pty.openpty()
-    with subprocess.Popen([str(binary), "--region", "us-east-7"], stdin=child_fd, stdout=child_fd, stderr=child_fd) as proc:
-        os.close(child_fd)
-        output = b""
-        while True:
-            try:
-                chunk = os.read(main_fd, 4096)
-            except OSError:  # the child closed the terminal
+    proc = subprocess.Popen([str(binary), "--region", "us-east-7"], stdin=child_fd, stdout=child_fd, stderr=child_fd)
+    os.close(child_fd)
+    output = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main_fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(main_fd, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif proc.poll() is not None:
                 break
-            if not chunk:
-                break
-            output += chunk
-        code = proc.wait(timeout=60)
-    os.close(main_fd)
-    assert code == 2
+        code = proc.poll()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+        os.close(main_fd)
+    assert code == 2, output[-2000:]
     assert UNKNOWN_REGION in output.decode(errors="replace").replace("\r\n", "\n").replace("\n", " ")

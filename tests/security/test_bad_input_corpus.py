@@ -243,6 +243,49 @@ SPEC_CASES = [
         "is not a KMS key ARN",
         "8:34",
     ),
+    # A spec names no file outside the home directory or $KUBECONFIG (the bot writes none at all).
+    Case(
+        "spec",
+        "kubeconfig-path-cron",
+        _spec("  write: false\n", "  path: /etc/cron.d/evil\n"),
+        "is outside your home directory",
+        "15:9",
+        sub=True,
+    ),
+    Case(
+        "spec",
+        "kubeconfig-path-traversal",
+        _spec("  write: false\n", "  path: ../../../../etc/cron.d/evil\n"),
+        "is relative",
+        "15:9",
+    ),
+    Case(
+        "spec", "kubeconfig-path-home-escape", _spec("  write: false\n", "  path: ~/../../etc/passwd\n"), "contains '..'", "15:9"
+    ),
+    Case(
+        "spec",
+        "kubeconfig-path-other-user",
+        _spec("  write: false\n", "  path: ~root/.kube/config\n"),
+        "another user's home",
+        "15:9",
+    ),
+    Case(
+        "spec",
+        "nodegroup-case-twin",
+        _spec(
+            "    scaling: {min: 1, desired: 1, max: 2}\n",
+            "    scaling: {min: 1, desired: 1, max: 2}\n  - {name: GENERAL, instanceTypes: [t3.medium]}\n",
+        ),
+        "differs from 'general' (workers[0]) only in case",
+        "14:12",
+    ),
+    Case(
+        "spec",
+        "namespace-wildcard-inside",
+        GOOD + "iamMappings:\n  - {arn: 'arn:aws:iam::123456789012:role/x', kind: role, accessPolicies: "
+        "[{policy: AmazonEKSViewPolicy, scope: namespace, namespaces: ['kube-*-system']}]}\n",
+        "a wildcard may only end a namespace",
+    ),
     Case("spec", "not-utf8", GOOD.encode().replace(b"corpus-x", b"corp\xff\xfeus"), "file is not UTF-8 text (byte 62)"),
     Case("spec", "lone-surrogate", _spec("name: corpus-x", 'name: "\\ud800"'), "unpaired surrogate", "4:9"),
     Case(

@@ -88,6 +88,13 @@ def run_locks(args: argparse.Namespace) -> int:
     from .requests import release_cluster_lock
     from .store import open_store
 
+    if args.locks_verb == "release" and args.region is not None:
+        from .argcheck import region_problem
+        from .errors import InputError
+
+        problem = region_problem(args.region)
+        if problem:
+            raise InputError(f"--region: {problem}")
     store = open_store()
     if args.locks_verb == "release":
         actor = f"{getpass.getuser()} (local)"

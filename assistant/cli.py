@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .argcheck import CLUSTER_NAME, REGION, shown
+from .argcheck import CLUSTER_NAME, region_problem, shown
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_APPROVAL = 0, 1, 2, 3
 
@@ -240,8 +240,10 @@ MAX_LIMIT = 100_000
 
 
 def _check_region(region: str | None) -> None:
-    if region is not None and not REGION.fullmatch(region):
-        raise_input(f"--region: {shown(region)} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1)")
+    # Against botocore's partition data: an unknown region costs a long timeout at AWS otherwise.
+    problem = region_problem(region) if region is not None else None
+    if problem:
+        raise_input(f"--region: {problem}")
 
 
 def check_cluster_name(value: str, flag: str) -> str:

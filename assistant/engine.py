@@ -42,6 +42,9 @@ class Engine:
     store: Store
     sink: EventSink = discard
     options: RunOptions | None = None
+    # False when the front end applies on a server (the Slack bot): it writes no kubeconfig from
+    # a spec there, and its plans say so. The front end decides; the engine never guesses.
+    write_kubeconfig: bool = True
 
     # -- validate / plan -------------------------------------------------------------
     def check_spec(self, loaded: LoadedSpec) -> None:
@@ -69,7 +72,25 @@ class Engine:
         spec = loaded.spec.canonical()
         # Subnets too small for the node groups at max scale; read-only, and moot for teardown.
         warnings = capacity_warnings(spec, self.aws.client) if playbook != DESTROY_PLAYBOOK else []
-        return build_plan(pb, spec, self.aws.client, account, self.aws.region, warnings=warnings, session=self.aws.session)
+        return build_plan(
+            pb,
+            spec,
+            self.aws.client,
+            account,
+            self.aws.region,
+            warnings=warnings,
+            session=self.aws.session,
+            no_local_files=self._no_local_files(loaded),
+        )
+
+    def _no_local_files(self, loaded: LoadedSpec) -> str:
+        """Why steps that write a file on this host do not run here; empty when they do."""
+        if self.write_kubeconfig:
+            return ""
+        return (
+            "this front end applies on a server and writes no kubeconfig there; on your machine run: "
+            f"eks-assist kubeconfig --cluster {loaded.spec.metadata.name} --region {self.aws.region}"
+        )
 
     # -- apply -----------------------------------------------------------------------
     def apply(
@@ -165,7 +186,15 @@ class Engine:
         account, _ = self.aws.identity()
         if account != approved.account:
             raise ApprovalError(f"run {run.id} was approved for account {approved.account}, not {account}")
-        planning = build_plan(pb, loaded.spec.canonical(), self.aws.client, account, self.aws.region, session=self.aws.session)
+        planning = build_plan(
+            pb,
+            loaded.spec.canonical(),
+            self.aws.client,
+            account,
+            self.aws.region,
+            session=self.aws.session,
+            no_local_files=self._no_local_files(loaded),
+        )
         key = (account, self.aws.region, loaded.spec.metadata.name)
         locks.acquire(self.store, key, lock_holder or run.id, run.approver, pid=os.getpid(), wait=self._lock_timeout)
         try:

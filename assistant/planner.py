@@ -38,6 +38,9 @@ class Instance:
     key: str | None = None
     item: Any = None
     deps: list[str] = field(default_factory=list)
+    # Why this step does not run on this host (it writes a local file and the front end said
+    # not to); empty when it runs. Planned as a no-op saying so; the runner skips it.
+    not_here: str = ""
 
     @property
     def action_name(self) -> str:
@@ -210,13 +213,23 @@ def build_plan(
     region: str,
     warnings: list[str] | None = None,
     session: Any = None,
+    no_local_files: str = "",
 ) -> Planning:
-    """Plan a playbook against a spec. Makes read-only calls only."""
+    """Plan a playbook against a spec. Makes read-only calls only.
+
+    ``no_local_files`` (a reason) plans every step whose action writes a file on this host as a
+    no-op that says why, and marks it for the runner to skip.
+    """
     base = base_context(spec_canonical)
     instances = expand(pb, base)
     outputs: dict[str, dict[str, Any]] = {}
     changes: list[Change] = []
     for inst in instances:
+        if no_local_files and registry.get(inst.action_name).writes_local_file:
+            inst.not_here = no_local_files
+            outputs[inst.id] = {}
+            changes.append(Change(inst.id, inst.action_name, Op.NOOP, "not applicable here", notes=[no_local_files]))
+            continue
         ctx = step_context(inst, instances, outputs, base)
         actx = ActionContext(client=client, account=account, region=region, step=inst.id, session=session)
         _, _, planned = plan_instance(inst, ctx, actx)

@@ -6,6 +6,7 @@ One YAML file, shared by the Slack bot and ``eks-assist apply --request-approval
     admins: [U0ADMIN]               # may release a cluster lock
     specs: ./specs                  # the spec catalogue (<name>.yaml), relative to this file
     approvalTtl: 1h                 # how long an approval request stays open
+    unmatched: strictest            # names no glob matches: strictest (default), refuse, or an environment
     environments:                   # first environment whose clusters glob matches wins
       prod:
         clusters: ["prod-*"]
@@ -16,17 +17,35 @@ One YAML file, shared by the Slack bot and ``eks-assist apply --request-approval
         approvers: {users: [U0ALICE, U0BOB, U0CAROL]}
 
 The environment comes from the cluster name, not from anything the requester types, so a
-prod cluster always gets prod's approvers whatever spec is submitted for it.
+prod cluster always gets prod's approvers whatever spec is submitted for it. But the requester
+does pick the name, so a name must not escape its environment by its spelling. Globs match
+ignoring case, and the name is read two ways: as written, and with ``-`` and ``_`` taken as the
+same character (EKS allows both, and ``prod_db`` reads as ``prod-db``). Each reading gets the
+first environment in the file that matches it, and the request goes to the **strictest** of
+those (:meth:`Policy.strictness`): most required
+approvals, then the shortest approval TTL, then the one listed first. A name no glob matches
+goes where ``unmatched`` says; by default to the strictest environment of the policy.
 """
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import InputError
 from .validation import problems_from
@@ -38,6 +57,8 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SLACK_GROUP = re.compile(r"^S[A-Z0-9]{2,}$")
 _SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 MAX_TTL = 7 * 86400
+# What `unmatched` may say besides an environment's name; so no environment may be called that.
+UNMATCHED_RULES = ("strictest", "refuse")
 
 
 def duration_seconds(text: str) -> int:
@@ -121,6 +142,8 @@ class Policy(_Model):
     approvalTtl: str = "1h"
     notifyChannel: str | None = None
     environments: dict[str, Environment]
+    # After `environments`, so that its validator can see them.
+    unmatched: str = "strictest"
     # Where the file was, so that ``specs`` resolves relative to it (not settable from the YAML).
     _base_dir: str = PrivateAttr(default=".")
 
@@ -155,17 +178,55 @@ class Policy(_Model):
         for name in v:
             if not re.match(r"^[a-z][a-z0-9-]{0,31}$", name):
                 raise ValueError(f"environment name '{name}': use lowercase letters, digits and -, up to 32 characters")
+            if name in UNMATCHED_RULES:
+                raise ValueError(f"environment name '{name}' is reserved for the 'unmatched' setting; choose another name")
         return v
 
-    def environment_for(self, cluster: str) -> tuple[str, Environment]:
-        """The first environment whose ``clusters`` globs match ``cluster``; InputError if none does."""
-        for name, env in self.environments.items():
-            if any(fnmatch.fnmatchcase(cluster, pat) for pat in env.clusters):
-                return name, env
-        raise InputError(
-            f"no environment in the approval policy covers cluster '{cluster}' "
-            f"(environments: {', '.join(self.environments)}); nothing can approve it"
+    @field_validator("unmatched")
+    @classmethod
+    def _unmatched(cls, v: str, info: ValidationInfo) -> str:
+        environments = info.data.get("environments")
+        if v in UNMATCHED_RULES or environments is None or v in environments:
+            return v
+        choices = [*UNMATCHED_RULES, *environments]
+        close = difflib.get_close_matches(v, choices, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ValueError(
+            f"'{v}' is not an environment of this policy; {hint}use strictest (the default), refuse, "
+            f"or one of: {', '.join(environments)}"
         )
+
+    def strictness(self, name: str) -> tuple[int, int, int]:
+        """Sort key, larger is stricter: most required approvals, then shortest TTL, then listed first."""
+        env = self.environments[name]
+        return (env.requiredApprovals, -self.ttl_seconds(name), -list(self.environments).index(name))
+
+    def environment_for(self, cluster: str) -> tuple[str, Environment]:
+        """The environment that approves changes to ``cluster`` (see the module docstring).
+
+        The strictest of the first matches of each reading of the name; when no glob matches,
+        what ``unmatched`` says (InputError for ``refuse``).
+        """
+        matched = {name for read in _READINGS if (name := self._first_match(cluster, read)) is not None}
+        if matched:
+            name = max(matched, key=self.strictness)
+        elif self.unmatched == "refuse":
+            raise InputError(
+                f"no environment in the approval policy covers cluster '{cluster}' "
+                f"(environments: {', '.join(self.environments)}) and the policy says unmatched: refuse; "
+                "nothing can approve it"
+            )
+        elif self.unmatched == "strictest":
+            name = max(self.environments, key=self.strictness)
+        else:
+            name = self.unmatched
+        return name, self.environments[name]
+
+    def _first_match(self, cluster: str, read: Callable[[str], str]) -> str | None:
+        for name, env in self.environments.items():
+            if any(fnmatch.fnmatchcase(read(cluster), read(pattern)) for pattern in env.clusters):
+                return name
+        return None
 
     def ttl_seconds(self, env_name: str) -> int:
         """How long a request in ``env_name`` stays open."""
@@ -190,6 +251,11 @@ class Policy(_Model):
         if user in who.users:
             return True
         return bool(groups) and bool(set(who.groups) & set(groups or ()))
+
+
+# The readings of a cluster name that environment globs are matched against; the strictest
+# environment any of them reaches wins, so a spelling can only ever make a name stricter.
+_READINGS: tuple[Callable[[str], str], ...] = (str.lower, lambda text: text.lower().replace("_", "-"))
 
 
 def parse_policy(data: Any, locator: Locator, base_dir: str | Path = ".") -> Policy:

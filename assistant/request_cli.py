@@ -97,6 +97,12 @@ def run(args: argparse.Namespace, engine: Any, loaded: Any, playbook: str, kind:
     notify = notifier("slack")  # before the request takes the cluster lock
     policy = args.loaded_policy
     requester = _requester(args)
+    if args.no_wait:
+        import dataclasses
+
+        # The bot applies it, on its server: plan it as the bot will, without the kubeconfig step,
+        # or the bot's re-plan would differ from the approved plan.
+        engine = dataclasses.replace(engine, write_kubeconfig=False)
     requests = Requests(engine.store, policy)
     req = requests.open(
         engine, loaded, playbook=playbook, kind=kind, requester=requester, executor="bot" if args.no_wait else "cli"

@@ -119,6 +119,12 @@ class Runner:
         outputs: dict[str, dict[str, Any]],
     ) -> dict[str, Any]:
         started = time.time()
+        if inst.not_here:
+            # Approved as not applicable on this host (see build_plan): nothing to read or write.
+            done = StepRecord(run.id, inst.id, "done", Op.NOOP.value, started_at=started, finished_at=time.time())
+            self.store.record_step(done)
+            self._emit(run.id, "step_done", inst.id, f"{Op.NOOP.value}: {inst.not_here}", op=Op.NOOP.value)
+            return {}
         action = registry.get(inst.action_name)()
         ctx = step_context(inst, planning.instances, outputs, planning.base_context)
         actx = ActionContext(

@@ -21,6 +21,7 @@ import hashlib
 import ipaddress
 import json
 import math
+import os
 import re
 import types
 from collections.abc import Callable, Iterable
@@ -41,9 +42,12 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from . import tags as owntags
+from .access import route
+from .argcheck import REGION_SHAPE, partition_of, region_problem, zone_region
 from .errors import InputError, Problem
 from .validation import describe_value as _describe
-from .yamlsrc import MAX_BYTES, Locator, format_path, load_file, loads
+from .yamlsrc import MAX_BYTES, Locator, format_path, load_file, loads, text_number_hint
 
 __all__ = [
     "AMI_TYPES",
@@ -108,6 +112,8 @@ AMI_TYPES: tuple[str, ...] = get_args(AmiType)
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 LOG_TYPES: tuple[str, ...] = get_args(LogType)
 AuthenticationMode = Literal["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]
+# EKS also has CAPACITY_BLOCK, which needs a launch template naming a capacity reservation:
+# the spec cannot express that, so the node group could not be created (see NodeGroup).
 CapacityType = Literal["ON_DEMAND", "SPOT"]
 TaintEffect = Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]
 
@@ -122,30 +128,51 @@ _AL2_LAST_VERSION = (1, 32)
 _CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 _NODEGROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_-]")
-_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+")
-_AZ = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+[a-z]")
 _VERSION = re.compile(r"\d+\.\d+")
 _INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9-]+")
-_AMI_ID = re.compile(r"ami-[0-9a-f]{8,17}")
-_SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")
-_SG_ID = re.compile(r"sg-[0-9a-f]{8,17}")
-_KMS_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key|alias)/[A-Za-z0-9/_+=,.@-]+")
-_IAM_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/((?:[\w+=,.@-]+/)*)[\w+=,.@-]{1,64}")
+# EC2 resource IDs have 8 hexadecimal characters (before 2016) or 17.
+_AMI_ID = re.compile(r"ami-([0-9a-f]{8}|[0-9a-f]{17})")
+_SUBNET_ID = re.compile(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})")
+_SG_ID = re.compile(r"sg-([0-9a-f]{8}|[0-9a-f]{17})")
+# KMS key ids are UUIDs, or mrk-<32 hex> for multi-Region keys; alias names are 1-256 of
+# [A-Za-z0-9/_-] (KMS CreateAlias), after "alias/".
+_KMS_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):\d{12}:"
+    r"(key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias/[A-Za-z0-9/_-]{1,250})"
+)
+# IAM names and paths are ASCII ([\w+=,.@-] in IAM's API reference means ASCII word characters).
+_IAM_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):(?P<kind>role|user)/(?P<path>(?:[\w+=,.@-]+/)*)"
+    r"(?P<name>[\w+=,.@-]{1,64})",
+    re.ASCII,
+)
 _ACCOUNT_ID = re.compile(r"\d{12}")
-_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:eks::aws:cluster-access-policy/[A-Za-z0-9]+")
-_POLICY_NAME = re.compile(r"AmazonEKS[A-Za-z0-9]*Policy")
+# EKS's access policies (ListAccessPolicies) are Amazon...Policy, not only AmazonEKS...Policy
+# (AmazonAIOpsAssistantPolicy, AmazonARCRegionSwitchScalingPolicy); the plan checks the name
+# against ListAccessPolicies.
+_POLICY_ARN = re.compile(r"arn:(?P<partition>aws[a-z-]*):eks::aws:cluster-access-policy/(?P<name>Amazon[A-Za-z0-9]+Policy)")
+_POLICY_NAME = re.compile(r"Amazon[A-Za-z0-9]+Policy")
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_ADDON_VERSION = re.compile(r"v\d+\.\d+\.\d+(-eksbuild\.\d+)?")
+# Every version DescribeAddonVersions lists ends in -eksbuild.N (v1.19.2-eksbuild.1).
+_ADDON_VERSION = re.compile(r"v\d+\.\d+\.\d+(-[a-z0-9]+)*-eksbuild\.\d+")
 # AWS allows Unicode letters, digits and separators (\p{L}\p{Z}\p{N}) plus _ . : / = + - @ in tags.
 # Not \s: that takes newlines and tabs, which AWS refuses, so the apply would stop halfway.
 _TAG_SPACE = "\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _TAG_CHARS = re.compile(rf"[\w{_TAG_SPACE}.:/=+\-@]*")
 _TAG_CHAR = re.compile(rf"[\w{_TAG_SPACE}.:/=+\-@]")
 
+_RESERVED_LABEL_PREFIXES = ("kubernetes.io", "k8s.io", "eks.amazonaws.com")
 # Prefixes EKS reserves for itself in access entry usernames.
 _RESERVED_USERNAME = ("system:", "eks:", "aws:", "amazon:", "iam:")
+# AWS allows 50 tags on a resource (EKS's TagMap, EC2, IAM). eks-assist adds its ownership tags
+# to everything it creates, and Name to EC2 resources; the spec's own tags get the rest.
+_AWS_MAX_TAGS = 50
+OUR_TAG_KEYS = frozenset({owntags.MANAGED_BY, owntags.CLUSTER, owntags.RESOURCE, "Name"})
+MAX_TAGS = _AWS_MAX_TAGS - len(OUR_TAG_KEYS)
+# EKS's API takes 32-bit integers for sizes.
+_INT32_MAX = 2**31 - 1
 _RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 SubPath = tuple[str | int, ...]
@@ -199,12 +226,28 @@ def _did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str
 
 def _duplicates(values: list[Any], label: str, where: str, issues: _Issues, render: Callable[[Any], str] = repr) -> None:
     """Report each repeat of a value, naming where it first appeared (``where`` is the field)."""
+    for i, j in _repeats(values):
+        issues.add((i,), f"duplicate {label} {render(values[i])} (also at {where}[{j}])")
+
+
+def _repeats(keys: list[Any]) -> list[tuple[int, int]]:
+    """``(i, j)`` for each ``keys[i]`` that already appeared first at ``j``."""
     first: dict[Any, int] = {}
-    for i, v in enumerate(values):
-        if v in first:
-            issues.add((i,), f"duplicate {label} {render(v)} (also at {where}[{first[v]}])")
+    return [(i, j) for i, key in enumerate(keys) if (j := first.setdefault(key, i)) != i]
+
+
+def _near_duplicates(
+    names: list[str], keys: list[Any], where: tuple[str, str, str], why: Callable[[int, str], str], issues: _Issues
+) -> None:
+    """Report each name whose key repeats an earlier one's: an exact repeat, or (``why``) a different
+    spelling of the same thing. ``where`` is (the item's field, the noun, the list's field)."""
+    field, noun, listed = where
+    for i, j in _repeats(keys):
+        shown = _q(names[i]) if noun.endswith("name") else names[i]
+        if names[j] == names[i]:
+            issues.add((i, field), f"duplicate {noun} {shown} (also at {listed}[{j}])")
         else:
-            first[v] = i
+            issues.add((i, field), f"duplicate {noun} {shown}: {why(j, names[j])}")
 
 
 def _q(value: str) -> str:
@@ -341,16 +384,22 @@ def _check_tag_value(value: str) -> str:
 
 
 def _check_label_key(key: str) -> str:
-    problem = _label_key_problem(key, "label key")
+    # EKS's CreateNodegroup takes label keys of 1-63 characters in all (botocore: labelKey),
+    # prefix included, where Kubernetes alone would allow a 253-character prefix.
+    problem = _label_key_problem(key, "label key", max_len=63)
     if problem:
         _fail(problem)
     prefix = key.rpartition("/")[0]
-    if any(prefix == ns or prefix.endswith("." + ns) for ns in ("kubernetes.io", "k8s.io")):
-        _fail(f"label key {_q(key)}: the kubernetes.io and k8s.io namespaces are reserved by EKS")
+    # EKS: "Label cannot contain reserved prefixes [kubernetes.io/, k8s.io/, eks.amazonaws.com/]".
+    if any(prefix == ns or prefix.endswith("." + ns) for ns in _RESERVED_LABEL_PREFIXES):
+        _fail(f"label key {_q(key)}: EKS reserves the kubernetes.io/, k8s.io/ and eks.amazonaws.com/ prefixes")
     return key
 
 
 def _check_label_value(value: str) -> str:
+    if not value:
+        # EKS's CreateNodegroup takes label values of 1-63 characters (botocore: labelValue).
+        _fail("label value is empty; EKS node group labels need a value of 1-63 characters")
     problem = _label_value_problem(value, "label value")
     if problem:
         _fail(problem)
@@ -399,10 +448,12 @@ class Metadata(_Model):
         json_schema_extra={"pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"},
     )
     region: str = Field(
-        description="AWS region, e.g. us-east-1.",
-        json_schema_extra={"pattern": r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$"},
+        description="AWS region, e.g. us-east-1: one that botocore's partition data knows.",
+        json_schema_extra={"pattern": f"^{REGION_SHAPE.pattern}$"},
     )
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="AWS tags for every resource created (at most 40).")
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, description=f"AWS tags for every resource created (at most {MAX_TAGS})."
+    )
 
     @field_validator("name")
     @classmethod
@@ -422,18 +473,32 @@ class Metadata(_Model):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if not _REGION.fullmatch(v):
-            hint = ""
-            if _AZ.fullmatch(v):
-                hint = f"; that is an Availability Zone, the region is {v[:-1]!r}"
-            _fail(f"{_q(v)} is not an AWS region name (like us-east-1, eu-west-2 or us-gov-west-1){hint}")
+        problem = region_problem(v)
+        if problem:
+            _fail(problem)
         return v
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        if len(v) > 40:
-            _fail(f"at most 40 tags are allowed, got {len(v)}")
+        if len(set(v) | OUR_TAG_KEYS) > _AWS_MAX_TAGS:
+            ours = ", ".join(sorted(OUR_TAG_KEYS - set(v)))
+            _fail(
+                f"at most {MAX_TAGS} tags are allowed, got {len(v)}: AWS allows {_AWS_MAX_TAGS} on a resource "
+                f"and eks-assist adds {ours} to each"
+            )
+        issues = _Issues()
+        keys = list(v)
+        # IAM refuses tag keys that differ only in case ("Tag keys are case insensitive"), and the
+        # cluster and node roles carry these tags: the apply would stop at the roles.
+        for i, j in _repeats([k.lower() for k in keys]):
+            issues.add(
+                (keys[i],),
+                f"tag key {_q(keys[i])} differs from {_q(keys[j])} only in case; IAM treats tag keys "
+                "case-insensitively and refuses both on one role: keep one",
+                key=True,
+            )
+        issues.raise_any()
         return v
 
 
@@ -503,7 +568,7 @@ class VpcExisting(_Model):
 
     subnet_ids: list[SubnetId] = Field(description="Subnets for the control plane ENIs, in at least two AZs.")
     security_group_ids: list[SecurityGroupId] = Field(
-        default_factory=list, description="Extra security groups for the control plane (at most 5)."
+        default_factory=list, description="Extra security groups for the control plane (at most 4)."
     )
 
     @field_validator("subnet_ids")
@@ -520,8 +585,9 @@ class VpcExisting(_Model):
     @classmethod
     def _sgs(cls, v: list[str]) -> list[str]:
         issues = _Issues()
-        if len(v) > 5:
-            issues.add((), f"EKS allows at most 5 security groups, got {len(v)}")
+        if len(v) > 4:
+            # EKS service quotas: "Control plane security groups per cluster: 4", not adjustable.
+            issues.add((), f"EKS allows at most 4 control plane security groups (a fixed quota), got {len(v)}")
         _duplicates(v, "security group ID", "securityGroupIds", issues)
         issues.raise_any()
         return v
@@ -579,6 +645,9 @@ class Endpoint(_Model):
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
         issues = _Issues()
+        if len(v) > 40:
+            # EKS service quotas: "Public endpoint access CIDR ranges per cluster: 40", not adjustable.
+            issues.add((), f"EKS allows at most 40 public access CIDR ranges (a fixed quota), got {len(v)}")
         _duplicates(v, "CIDR", "publicCidrs", issues)
         issues.raise_any()
         return v
@@ -604,9 +673,20 @@ class SecretsEncryption(_Model):
     @field_validator("kms_key_arn")
     @classmethod
     def _arn(cls, v: str) -> str:
-        if not _KMS_ARN.fullmatch(v):
+        match = _KMS_ARN.fullmatch(v)
+        if not match:
             _fail(
-                f"{_q(v)} is not a KMS key ARN (like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab)"
+                f"{_q(v)} is not a KMS key ARN (like "
+                "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab, or ...:alias/name)"
+            )
+        problem = region_problem(match.group("region"))
+        if problem:
+            _fail(f"the KMS key ARN names region {problem}")
+        partition = partition_of(match.group("region"))
+        if match.group("partition") != partition:
+            _fail(
+                f"the KMS key ARN says partition {match.group('partition')!r}, but region {match.group('region')} "
+                f"is in {partition!r}: write arn:{partition}:kms:..."
             )
         return v
 
@@ -614,7 +694,7 @@ class SecretsEncryption(_Model):
     def region(self) -> str:
         """The region named in the key ARN."""
         match = _KMS_ARN.fullmatch(self.kms_key_arn)
-        return match.group(1) if match else ""
+        return match.group("region") if match else ""
 
 
 class Masters(_Model):
@@ -673,11 +753,15 @@ class Masters(_Model):
 
 
 class Scaling(_Model):
-    """Node group size: ``0 <= min <= desired <= max``, ``1 <= max <= 1000``."""
+    """Node group size: ``0 <= min <= desired <= max``, ``max >= 1``.
 
-    min_size: int = Field(alias="min", ge=0)
-    desired_size: int = Field(alias="desired", ge=0)
-    max_size: int = Field(alias="max", ge=1, le=1000)
+    How large ``max`` may be is an adjustable EKS quota (nodes per managed node group, 450 by
+    default), checked at plan time, not a rule of the spec.
+    """
+
+    min_size: int = Field(alias="min", ge=0, le=_INT32_MAX)
+    desired_size: int = Field(alias="desired", ge=0, le=_INT32_MAX)
+    max_size: int = Field(alias="max", ge=1, le=_INT32_MAX)
 
     @model_validator(mode="after")
     def _order(self) -> Scaling:
@@ -732,7 +816,7 @@ class NodeGroup(_Model):
     instance_types: list[InstanceTypeName] = Field(description="1-20 EC2 instance types, e.g. m5.large.")
     ami_type: AmiType = "AL2023_x86_64_STANDARD"
     custom_ami_id: str | None = Field(default=None, description="Only with amiType CUSTOM, and then required.")
-    capacity_type: CapacityType = "ON_DEMAND"
+    capacity_type: CapacityType = Field(default="ON_DEMAND", description="ON_DEMAND or SPOT.")
     scaling: Scaling = Field(default_factory=_default_scaling)
     disk_size: int = Field(default=20, description="Root volume size in GiB (1-16384).")
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
@@ -751,6 +835,16 @@ class NodeGroup(_Model):
             _fail(
                 "node group name must be 1-63 characters, start with a letter or digit, and contain only "
                 f"letters, digits, '-' and '_'; got {_q(v)}{hint}"
+            )
+        return v
+
+    @field_validator("capacity_type", mode="before")
+    @classmethod
+    def _capacity_block(cls, v: Any) -> Any:
+        if v == "CAPACITY_BLOCK":
+            _fail(
+                "capacity type CAPACITY_BLOCK needs a launch template that names an EC2 capacity reservation, "
+                "which an eks-assist spec cannot express; use ON_DEMAND or SPOT"
             )
         return v
 
@@ -818,8 +912,10 @@ class EniConfig(_Model):
     @field_validator("availability_zone")
     @classmethod
     def _az(cls, v: str) -> str:
-        if not _AZ.fullmatch(v):
-            _fail(f"{_q(v)} is not an Availability Zone name (like us-east-1a)")
+        if zone_region(v) is None:
+            region = region_problem(v[:-1]) if v[-1:].isalpha() else None
+            why = f": {region}" if region and REGION_SHAPE.fullmatch(v[:-1]) else ""
+            _fail(f"{_q(v)} is not an Availability Zone name (like us-east-1a, a region and a letter){why}")
         return v
 
     @field_validator("security_group_ids")
@@ -871,7 +967,7 @@ class Cni(_Model):
     @classmethod
     def _addon_version(cls, v: str | None) -> str | None:
         if v is not None and not _ADDON_VERSION.fullmatch(v):
-            _fail(f"addonVersion must look like v1.19.2-eksbuild.1, got {_q(v)}")
+            _fail(f"addonVersion must be a version EKS lists for vpc-cni, like v1.19.2-eksbuild.1, got {_q(v)}")
         return v
 
     @model_validator(mode="after")
@@ -895,6 +991,27 @@ class Cni(_Model):
         return self
 
 
+def _namespace_problem(ns: str) -> str | None:
+    """A namespace of an access scope: a Kubernetes namespace name, or a prefix of one and ``*``.
+
+    EKS's AccessScope takes a wildcard at the end (``dev-*``: every namespace starting with
+    ``dev-``; the EKS User Guide and eksctl's examples use it); nowhere else.
+    """
+    if ns == "*":
+        return "'*' alone would be every namespace; use scope: cluster"
+    name = ns[:-1] if ns.endswith("*") else ns
+    if "*" in name:
+        return f"{_q(ns)}: a wildcard may only end a namespace, like dev-*"
+    # A prefix may end in '-' (dev-*); a whole name may not.
+    shape = _DNS_LABEL.fullmatch(name) or (ns.endswith("*") and _DNS_LABEL.fullmatch(name.rstrip("-")))
+    if len(ns) > 63 or not name or not shape:
+        return (
+            f"{_q(ns)} is not a valid namespace name (lowercase letters, digits and '-', at most 63 characters), "
+            "or a prefix of one followed by * (like dev-*)"
+        )
+    return None
+
+
 class AccessPolicy(_Model):
     """An EKS access policy associated with an access entry."""
 
@@ -912,15 +1029,20 @@ class AccessPolicy(_Model):
             )
         return v
 
+    @property
+    def name(self) -> str:
+        """The policy's short name (AmazonEKSViewPolicy), whichever way it was written."""
+        match = _POLICY_ARN.fullmatch(self.policy)
+        return match.group("name") if match else self.policy
+
     @field_validator("namespaces")
     @classmethod
     def _namespaces(cls, v: list[str]) -> list[str]:
         issues = _Issues()
         for i, ns in enumerate(v):
-            if len(ns) > 63 or not _DNS_LABEL.fullmatch(ns):
-                issues.add(
-                    (i,), f"{_q(ns)} is not a valid namespace name (lowercase letters, digits and '-', at most 63 characters)"
-                )
+            problem = _namespace_problem(ns)
+            if problem:
+                issues.add((i,), problem)
         _duplicates(v, "namespace", "namespaces", issues)
         issues.raise_any()
         return v
@@ -977,31 +1099,88 @@ class IamMapping(_Model):
                 issues.add(
                     ("arn",), f"{_q(self.arn)} is not an IAM {self.kind} ARN (like arn:aws:iam::111122223333:{self.kind}/name)"
                 )
-            elif match.group(1) != self.kind:
-                issues.add(("arn",), f"kind is {self.kind} but the ARN names an IAM {match.group(1)}")
-            elif self.kind == "role" and match.group(2) and self.via == "aws-auth":
+            elif match.group("kind") != self.kind:
+                issues.add(("arn",), f"kind is {self.kind} but the ARN names an IAM {match.group('kind')}")
+            elif self.kind == "role" and match.group("path") and self.via == "aws-auth":
                 issues.add(
                     ("arn",),
-                    f"aws-auth role ARNs cannot include a path (/{match.group(2)}); drop the path or use via: access-entry",
+                    f"aws-auth role ARNs cannot include a path (/{match.group('path')}); drop the path or use via: access-entry",
                 )
         if self.access_policies and self.via == "aws-auth":
             issues.add(("accessPolicies",), "accessPolicies need an access entry; use via: access-entry or auto")
         if self.via == "access-entry":
             # EKS refuses these in CreateAccessEntry; caught here, the apply does not stop halfway.
-            reserved = next((p for p in _RESERVED_USERNAME if (self.username or "").startswith(p)), None)
-            if reserved:
-                issues.add(("username",), f"access entry usernames cannot start with {reserved!r} (EKS reserves it)")
-            for i, group in enumerate(self.groups):
-                if group.startswith("system:"):
-                    issues.add(("groups", i), f"access entry groups cannot start with 'system:' (EKS reserves it): {_q(group)}")
+            for sub, message in self.access_entry_problems():
+                issues.add(sub, message)
+        for i, j in _repeats([p.name for p in self.access_policies]):
+            issues.add(
+                ("accessPolicies", i, "policy"),
+                f"duplicate access policy {self.access_policies[i].name} (also at accessPolicies[{j}]); "
+                "EKS associates a policy with an access entry once: give it one scope",
+            )
         issues.raise_any()
         return self
+
+    def access_entry_problems(self) -> list[tuple[SubPath, str]]:
+        """What EKS's CreateAccessEntry would refuse in this mapping: reserved username and group prefixes."""
+        out: list[tuple[SubPath, str]] = []
+        reserved = next((p for p in _RESERVED_USERNAME if (self.username or "").startswith(p)), None)
+        if reserved:
+            out.append((("username",), f"access entry usernames cannot start with {reserved!r} (EKS reserves it)"))
+        for i, group in enumerate(self.groups):
+            if group.startswith("system:"):
+                out.append((("groups", i), f"access entry groups cannot start with 'system:' (EKS reserves it): {_q(group)}"))
+        return out
+
+
+def _kubeconfig_path_problem(text: str) -> str | None:
+    """Why a spec may not write its kubeconfig at ``text``; ``None`` when it may.
+
+    A spec is a document others write (a Slack catalogue, a shared repository), so the file it
+    names must be one the user's own kubeconfig rules point at: a file listed in $KUBECONFIG,
+    or a file under their home directory (``~/.kube/config``), symbolic links resolved. The
+    path is written as ``~/...`` or absolute: relative to what would differ with where
+    eks-assist runs, and ``..`` has no business in it.
+    """
+    if text in ("~", "/"):
+        return f"{_q(text)} is a directory; give the kubeconfig file's name, like ~/.kube/config"
+    if text.startswith("~") and not text.startswith("~/"):
+        return f"{_q(text)} names another user's home directory; write ~/... for yours"
+    if not (text.startswith("~/") or os.path.isabs(text)):
+        return (
+            f"{_q(text)} is relative, so it would name a different file in every directory "
+            "eks-assist runs in; write ~/.kube/<file> or an absolute path"
+        )
+    if ".." in text.split("/"):
+        return f"{_q(text)} contains '..'; write the path without it"
+    if text.endswith("/"):
+        return f"{_q(text)} names a directory; give the kubeconfig file's name"
+    given = os.path.abspath(os.path.expanduser(text))
+    real = os.path.realpath(given)
+    # The user's own rules: a file listed in $KUBECONFIG is theirs, wherever it is (and wherever it links).
+    listed = [os.path.abspath(os.path.expanduser(p)) for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    if given in listed or real in {os.path.realpath(p) for p in listed}:
+        return None
+    home = os.path.realpath(os.path.expanduser("~"))
+    if real == home or not Path(real).is_relative_to(home):
+        how = f" (through a symbolic link, it is {real})" if real != given else ""
+        return (
+            f"{_q(text)} is outside your home directory {home}{how} and is not a file listed in "
+            "$KUBECONFIG; a spec may write its kubeconfig only there (docs/security.md)"
+        )
+    if os.path.isdir(real):
+        return f"{_q(text)} is a directory; give the kubeconfig file's name"
+    return None
 
 
 class Kubeconfig(_Model):
     """Where and how to write the kubeconfig for the new cluster."""
 
-    path: str | None = Field(default=None, description="Kubeconfig file; default $KUBECONFIG or ~/.kube/config.")
+    path: str | None = Field(
+        default=None,
+        description="Kubeconfig file; default $KUBECONFIG or ~/.kube/config. Only a file listed in $KUBECONFIG, "
+        "or under your home directory (~/...); the Slack bot never writes one.",
+    )
     alias: str | None = Field(default=None, description="Context name; default the cluster ARN.")
     exec_: Literal["aws", "builtin"] = Field(
         default="builtin",
@@ -1015,6 +1194,9 @@ class Kubeconfig(_Model):
     def _path(cls, v: str | None) -> str | None:
         if v is not None:
             _check_free_text(v, "kubeconfig path", 4096)
+            problem = _kubeconfig_path_problem(v)
+            if problem:
+                _fail(problem)
         return v
 
     @field_validator("alias")
@@ -1056,11 +1238,18 @@ class ClusterSpec(_Model):
     @classmethod
     def _workers(cls, v: list[NodeGroup], info: ValidationInfo) -> list[NodeGroup]:
         issues = _Issues()
-        first: dict[str, int] = {}
-        for i, ng in enumerate(v):
-            if ng.name in first:
-                issues.add((i, "name"), f"duplicate node group name {_q(ng.name)} (also at workers[{first[ng.name]}])")
-            first.setdefault(ng.name, i)
+        # EKS names are case-sensitive, so EKS would make both; but kubectl, the console and the
+        # nodes' eks.amazonaws.com/nodegroup label would then tell them apart only by case.
+        _near_duplicates(
+            [ng.name for ng in v],
+            [ng.name.lower() for ng in v],
+            ("name", "node group name", "workers"),
+            lambda j, other: (
+                f"it differs from {_q(other)} (workers[{j}]) only in case; EKS would make two node "
+                "groups that people and tools tell apart only by case: use distinct names"
+            ),
+            issues,
+        )
         masters = info.data.get("masters")
         if isinstance(masters, Masters):
             for i, ng in enumerate(v):
@@ -1086,7 +1275,7 @@ class ClusterSpec(_Model):
             return v
         issues = _Issues()
         for i, cfg in enumerate(v.custom_networking.eni_configs):
-            if cfg.availability_zone[:-1] != metadata.region:
+            if zone_region(cfg.availability_zone) != metadata.region:
                 issues.add(
                     ("customNetworking", "eniConfigs", i, "availabilityZone"),
                     f"{cfg.availability_zone} is not in the cluster's region {metadata.region}",
@@ -1098,11 +1287,18 @@ class ClusterSpec(_Model):
     @classmethod
     def _mappings(cls, v: list[IamMapping], info: ValidationInfo) -> list[IamMapping]:
         issues = _Issues()
-        first: dict[str, int] = {}
-        for i, m in enumerate(v):
-            if m.arn in first:
-                issues.add((i, "arn"), f"duplicate mapping for {m.arn} (also at iamMappings[{first[m.arn]}])")
-            first.setdefault(m.arn, i)
+        # IAM names are unique in an account whatever their case or path, and aws-auth matches
+        # ARNs lower-cased: two spellings are one principal mapped twice.
+        _near_duplicates(
+            [m.arn for m in v],
+            [_principal_key(m) for m in v],
+            ("arn", "mapping for", "iamMappings"),
+            lambda j, other: (
+                f"it names the same IAM {v[j].kind} as iamMappings[{j}] ({other}); "
+                "IAM names are unique in an account whatever their case or path: keep one mapping"
+            ),
+            issues,
+        )
         masters = info.data.get("masters")
         if isinstance(masters, Masters):
             mode = masters.authentication_mode
@@ -1119,6 +1315,24 @@ class ClusterSpec(_Model):
                         "authenticationMode CONFIG_MAP has no access entries; use via: "
                         "aws-auth, or authenticationMode API_AND_CONFIG_MAP",
                     )
+                if m.via == "auto" and route(m.kind, m.via, mode) == "access-entry":
+                    # Caught here, not at apply: EKS's CreateAccessEntry refuses these.
+                    why = f"with via: auto and authenticationMode {mode} this mapping is an access entry"
+                    instead = "pick another" if mode == "API" else "pick another, or use via: aws-auth"
+                    for sub, message in m.access_entry_problems():
+                        issues.add((i, *sub), f"{message}; {why}: {instead}")
+        metadata = info.data.get("metadata")
+        if isinstance(metadata, Metadata):
+            # A cluster in aws-cn maps arn:aws-cn:iam::... principals; an arn:aws:... one is nobody there.
+            partition = partition_of(metadata.region)
+            for i, m in enumerate(v):
+                for sub, named in _partitions_named(m):
+                    if named != partition:
+                        issues.add(
+                            (i, *sub),
+                            f"the ARN is in partition {named!r} but the cluster's region {metadata.region} "
+                            f"is in {partition!r}: write arn:{partition}:...",
+                        )
         issues.raise_any()
         return v
 
@@ -1130,6 +1344,27 @@ class ClusterSpec(_Model):
         """SHA-256 of the canonical form: equal for specs that mean the same thing."""
         text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _partitions_named(m: IamMapping) -> list[tuple[SubPath, str]]:
+    """(sub-path, partition) of every ARN in a mapping: its principal and its access policies."""
+    out: list[tuple[SubPath, str]] = []
+    match = _IAM_ARN.fullmatch(m.arn) if m.kind != "account" else None
+    if match:
+        out.append((("arn",), match.group("partition")))
+    for k, p in enumerate(m.access_policies):
+        policy = _POLICY_ARN.fullmatch(p.policy)
+        if policy:
+            out.append((("accessPolicies", k, "policy"), policy.group("partition")))
+    return out
+
+
+def _principal_key(m: IamMapping) -> tuple[str, ...]:
+    """What identifies the IAM principal of a mapping: IAM ignores case and path in names."""
+    match = _IAM_ARN.fullmatch(m.arn) if m.kind != "account" else None
+    if match is None:
+        return (m.kind, m.arn)
+    return (match.group("kind"), match.group("account"), match.group("name").lower())
 
 
 def _sort_keys(obj: Any) -> Any:
@@ -1315,7 +1550,8 @@ def _message(err: Any, loc: tuple[str | int, ...], locator: Locator, source: str
             return f'Kubernetes version must be a quoted string{lost}; write "{raw}"'
         return f'expected a string, got {_describe(value)}{read_as}; quote it: "{raw}"'
     if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, got {_describe(value)}"
+        hint = text_number_hint(value) if kind.startswith(("int", "float")) else None
+        return f"expected {_EXPECTED[kind]}, got {_describe(value)}" + (f": {hint}" if hint else "")
     if kind == "greater_than_equal":
         return f"must be at least {ctx.get('ge')}, got {_describe(value)}"
     if kind == "less_than_equal":

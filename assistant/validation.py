@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
-from .yamlsrc import Locator, PathT
+from .yamlsrc import Locator, PathT, text_number_hint
 
 _TYPE_WORDS = {
     "string_type": "expected a string",
@@ -103,6 +103,8 @@ def problems_from(exc: ValidationError, locator: Locator, model: type[BaseModel]
             msg = _TYPE_WORDS[etype]
             if etype != "missing":
                 msg += f", got {describe_value(err.get('input'))}"
+                hint = text_number_hint(err.get("input")) if etype.startswith(("int", "float")) else None
+                msg += f": {hint}" if hint else ""
             out.append(locator.problem(path, msg))
             continue
         if etype in ("literal_error", "enum"):

@@ -8,10 +8,19 @@ that every later error can say ``file:line:col: path: what is wrong``.
 Hostile input is refused before it costs anything: files over :data:`MAX_BYTES`,
 anchors/aliases (a billion-laughs bomb is made of them and no spec needs them),
 non-string keys, duplicate keys, and documents nested deeper than :data:`MAX_DEPTH`.
+
+PyYAML reads YAML 1.1, where some plain scalars are numbers that nobody meant: ``020`` is
+octal 16, ``1:00`` is base 60 (60), ``2_0`` is 20, ``0x1A`` is 26, ``.inf`` is infinity.
+Every such plain scalar is refused, located, with what YAML read and what to write instead
+(:func:`number_problem`); plain decimals (``20``, ``-3``, ``0.5``, ``1.5e+3``) and anything
+quoted are read as written. The opposite case, YAML 1.2 number forms that YAML 1.1 reads as
+text (``0o17``, ``1e3``), stays text (a tag value may well be ``1e3``); where a number is
+expected, :func:`text_number_hint` says why it is not one.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import stat
 from collections.abc import Iterable
@@ -30,6 +39,16 @@ MAX_TOKENS = 50_000
 PathT = tuple[str | int, ...]
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+# Numbers that YAML 1.1 and YAML 1.2 (core schema) both read as written.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+][0-9]+)?")
+# YAML 1.2 number forms that YAML 1.1 reads as text: octal 0o17, exponents without a dot or a
+# sign (1e3, 1.5e3), and decimals with a leading zero (08).
+_YAML12_OCTAL = re.compile(r"[-+]?0o[0-7]+")
+_YAML12_NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -75,12 +94,72 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+def _shown(value: float) -> str:
+    return str(int(value)) if value == int(value) and abs(value) < 1e16 else repr(value)
+
+
+def number_problem(text: str, tag: str, value: Any) -> str | None:
+    """Why the plain scalar ``text`` (resolved to ``tag``/``value``) does not mean what it seems; ``None`` if it does.
+
+    The message names what YAML read and what to write instead, e.g. ``020`` -> "read by
+    YAML 1.1 as octal 16; write 20 for twenty, or '020' (quoted) for text".
+    """
+    quoted = f"'{text}' (quoted) for text"
+    if tag == _INT_TAG and isinstance(value, int) and not _PLAIN_INT.fullmatch(text):
+        bare = text.lstrip("+-")
+        if ":" in text:
+            kind = "a base-60 (sexagesimal) number"
+        elif bare[:2] in ("0x", "0X"):
+            kind = "hexadecimal"
+        elif bare[:2] in ("0b", "0B"):
+            kind = "binary"
+        elif "_" in text and not re.fullmatch(r"[-+]?0[0-7_]+", text):
+            kind = "a number with its underscores dropped"
+        else:
+            # Octal: the writer almost always meant the decimal digits, so suggest those.
+            sign = "-" if text.startswith("-") else ""
+            decimal = sign + (text.replace("_", "").lstrip("+-").lstrip("0") or "0")
+            return f"{text} is read by YAML 1.1 as octal, {value}; write {decimal} (no leading zero), or {quoted}"
+        return f"{text} is read by YAML 1.1 as {kind}, {value}; write {value}, or {quoted}"
+    if tag == _FLOAT_TAG and isinstance(value, float):
+        if math.isinf(value) or math.isnan(value):
+            what = "not a number (NaN)" if math.isnan(value) else ("minus infinity" if value < 0 else "infinity")
+            return f"{text} is read by YAML as {what}; write a finite number, or {quoted}"
+        if not _PLAIN_FLOAT.fullmatch(text):
+            kind = "a base-60 (sexagesimal) number" if ":" in text else "a number with its underscores dropped"
+            return f"{text} is read by YAML 1.1 as {kind}, {_shown(value)}; write {_shown(value)}, or {quoted}"
+    return None
+
+
+def text_number_hint(value: Any) -> str | None:
+    """For text given where a number is expected: why YAML read it as text, when it looks like a number."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _YAML12_OCTAL.fullmatch(text):
+        number: float = int(text.replace("0o", ""), 8)
+        form = "0o octal is YAML 1.2 only"
+    elif _YAML12_NUMBER.fullmatch(text):
+        try:
+            number = float(text)
+        except ValueError:  # pragma: no cover - the pattern only admits what float() reads
+            return None
+        if not math.isfinite(number):
+            return None
+        form = "it is a number only in YAML 1.2"
+    else:
+        return None
+    return f"YAML 1.1 reads {text} as text ({form}); write {_shown(number)}"
+
+
 class _Builder:
     """Turns a composed node tree into plain data, recording positions as it goes."""
 
     def __init__(self, locator: Locator) -> None:
         self.loc = locator
         self.constructor = yaml.SafeLoader("")  # only used for scalar resolution
+        # YAML 1.1 number forms, collected so that one file reports them all at once.
+        self.number_problems: list[Problem] = []
 
     def build(self, node: yaml.Node, path: PathT, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -115,6 +194,10 @@ class _Builder:
         # Timestamps and binary are legal YAML but not data we accept; keep them as text.
         if not isinstance(value, str | int | float | bool | type(None)):
             value = node.value
+        if isinstance(node, yaml.ScalarNode) and node.style is None:  # plain: quoted text is read as written
+            problem = number_problem(str(node.value), str(node.tag), value)
+            if problem:
+                self.number_problems.append(Problem(problem, self.loc.file, *_mark(node), format_path(path) or None))
         return value
 
     def _construct(self, node: yaml.Node, path: PathT) -> Any:
@@ -208,7 +291,10 @@ def loads(text: str, filename: str = "<string>") -> tuple[Any, Locator]:
     if len(nodes) > 1:
         line, col = _mark(nodes[1])
         raise InputError(Problem("expected one YAML document, found more than one (---)", filename, line, col))
-    data = _Builder(locator).build(nodes[0], (), 0)
+    builder = _Builder(locator)
+    data = builder.build(nodes[0], (), 0)
+    if builder.number_problems:
+        raise InputError(builder.number_problems)
     return data, locator
 
 

@@ -71,6 +71,12 @@ def load_config(
         p = _token_problem("SLACK_APP_TOKEN", app_token, "xapp-", "app-level token with connections:write")
         if p:
             problems.append(p)
+    if region is not None:
+        from assistant.argcheck import region_problem
+
+        problem = region_problem(region)
+        if problem:
+            problems.append(Problem(f"--region: {problem}"))
     path_text = policy_path or env.get(POLICY_ENV)
     policy = None
     path = Path(path_text) if path_text else None

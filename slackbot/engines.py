@@ -51,4 +51,6 @@ class Engines:
         """A new engine in ``region`` whose progress events go to ``sink``."""
         from assistant.engine import Engine
 
-        return Engine(self.aws(region), self.store, sink=sink, options=self.options)
+        # The bot applies on a server, nobody's workstation: it never writes a kubeconfig from a
+        # spec (a catalogue spec's kubeconfig.path could otherwise name any file the bot can write).
+        return Engine(self.aws(region), self.store, sink=sink, options=self.options, write_kubeconfig=False)

@@ -47,6 +47,12 @@ def default(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
 
     if args.wizard_sandbox and args.wizard_profile:
         raise_input("--profile cannot be combined with --sandbox")
+    if args.wizard_region is not None:
+        from assistant.argcheck import region_problem
+
+        problem = region_problem(args.wizard_region)
+        if problem:
+            raise_input(f"--region: {problem}")
     route = None
     if args.wizard_request_approval:
         from assistant.request_cli import load_route

@@ -79,6 +79,9 @@ class Action:
     Args: ClassVar[type[ActionArgs]]
     permissions: ClassVar[tuple[str, ...]] = ()
     typical_seconds: ClassVar[float] = 0.0
+    # Writes a file on the host that applies (a kubeconfig): not done where the front end says
+    # the engine runs on a server (the Slack bot); see Engine.write_kubeconfig.
+    writes_local_file: ClassVar[bool] = False
 
     def read(self, args: Any, ctx: ActionContext) -> dict[str, Any] | None:
         raise NotImplementedError

@@ -18,6 +18,7 @@ from assistant.policy import Policy
 from assistant.requests import Requests
 from assistant.sandbox import Sandbox
 from assistant.store import Store
+from slackbot.engines import Engines
 from slackbot.testing import MockSlack
 
 from ..integration.conftest import owned
@@ -106,7 +107,7 @@ def test_rejected_request_exits_3_and_changes_nothing(
 
 
 def test_no_wait_returns_the_request_for_the_bot_to_apply(
-    sandbox: Sandbox, slack: MockSlack, requests: Requests, policy: Policy, tmp_path: Path
+    sandbox: Sandbox, slack: MockSlack, requests: Requests, store: Store, policy: Policy, tmp_path: Path
 ) -> None:
     proc = _start(tmp_path, policy, "--no-wait", "-o", "json")
     out, err = proc.communicate(timeout=120)
@@ -116,6 +117,12 @@ def test_no_wait_returns_the_request_for_the_bot_to_apply(
     assert result["runId"] == req.id and req.status == "pending" and req.executor == "bot"
     [lock] = requests.locks()
     assert lock.holder == req.id
+    # The bot applies it on its server, where no kubeconfig is written: the request's plan says
+    # so, and it is the plan the bot's own engine makes (so the bot's re-plan matches the approval).
+    assert [c for c in req.changes if c["step"] == "kubeconfig"] == []
+    assert "not applicable here: this front end applies on a server and writes no kubeconfig there" in req.plan_text
+    bot = Engines(store, default_region="us-east-1").engine()
+    assert bot.plan(spec_named(tmp_path, "prod-a")).plan.hash == req.plan_hash
 
 
 def test_slack_unreachable_cancels_the_request(sandbox: Sandbox, requests: Requests, policy: Policy, tmp_path: Path,

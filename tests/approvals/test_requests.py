@@ -67,6 +67,17 @@ def test_prod_needs_two_distinct_approvers_and_never_the_requester(engine: Engin
     assert approved["data"]["message_ts"] == CTX["message_ts"] and approved["data"]["action_ts"] == CTX["action_ts"]
 
 
+def test_a_requester_cannot_pick_a_weaker_environment_by_spelling(engine: Engine, requests: Requests, tmp_path: Path) -> None:
+    # Issue 11 item 4: Prod_db fell under dev ("*") while prod is "prod-*".
+    req = requests.open(engine, spec_named(tmp_path, "Prod_db"), requester="U0DAVE")
+    assert (req.environment, req.required_approvals) == ("prod", 2)
+    # Carol approves dev, not prod.
+    with pytest.raises(ApprovalError, match="U0CAROL is not an approver for environment 'prod'"):
+        requests.approve(req.id, "U0CAROL", groups=set(), context=CTX)
+    first = requests.approve(req.id, "U0BOB", groups=set(), context=CTX)
+    assert (first.outcome, first.needed) == ("recorded", 1)
+
+
 def test_expired_request_cannot_be_approved_and_frees_the_cluster(
     engine: Engine, requests: Requests, clock: Clock, tmp_path: Path
 ) -> None:

@@ -37,7 +37,8 @@ def _plan(cli: CliRunner, spec: str) -> dict:
 
 
 def test_kubeconfig_playbook_plans_then_writes_once(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -> None:  # noqa: F811
-    config = tmp_path / "kube" / "config"
+    # A spec may write its kubeconfig under the home directory (or to a file in $KUBECONFIG).
+    config = Path.home() / "kube" / "config"
     spec = _spec(tmp_path, path=str(config), alias="demo")
 
     # before the cluster exists, its endpoint is known only after apply
@@ -75,9 +76,9 @@ def test_kubeconfig_playbook_plans_then_writes_once(sandbox: Sandbox, cli: CliRu
 
 
 def test_write_false_skips_the_step(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -> None:  # noqa: F811
-    plan = _plan(cli, _spec(tmp_path, path=str(tmp_path / "config"), write=False))
+    plan = _plan(cli, _spec(tmp_path, path=str(Path.home() / "config"), write=False))
     assert all(c["op"] != "create" for c in plan["changes"])
-    assert not (tmp_path / "config").exists()
+    assert not (Path.home() / "config").exists()
 
 
 def test_kubeconfig_verb_bad_input_exits_2(sandbox: Sandbox, cli: CliRunner, tmp_path: Path) -> None:  # noqa: F811

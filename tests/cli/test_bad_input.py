@@ -94,12 +94,112 @@ SPEC_CASES: list[tuple[str, str, str]] = [
         "spec.yaml:14:11: workers[1].name: duplicate node group name 'general' (also at workers[0])",
     ),
     (
+        "kubeconfig-path-traversal",
+        GOOD + "kubeconfig:\n  path: ../../../../etc/cron.d/evil\n",
+        "spec.yaml:15:9: kubeconfig.path: '../../../../etc/cron.d/evil' is relative, so it would name a different file "
+        "in every directory eks-assist runs in; write ~/.kube/<file> or an absolute path",
+    ),
+    (
+        "kubeconfig-path-system-file",
+        GOOD + "kubeconfig:\n  path: /etc/cron.d/evil\n",
+        "spec.yaml:15:9: kubeconfig.path: '/etc/cron.d/evil' is outside your home directory HOME and is not a file "
+        "listed in $KUBECONFIG; a spec may write its kubeconfig only there (docs/security.md)",
+    ),
+    (
+        "case-duplicate-nodegroups",
+        GOOD + "  - name: General\n    instanceTypes: [m5.large]\n",
+        "spec.yaml:14:11: workers[1].name: duplicate node group name 'General': it differs from 'general' (workers[0]) "
+        "only in case; EKS would make two node groups that people and tools tell apart only by case: use distinct names",
+    ),
+    (
         "bad-taint-effect",
         GOOD + "    taints: [{key: a, value: b, effect: NoSchedule}]\n",
         "spec.yaml:14:41: workers[0].taints[0].effect: unknown taint effect 'NoSchedule'; did you mean 'NO_SCHEDULE'?",
     ),
     ("not-utf8", "metadata: \udcff\n", "spec.yaml: file is not UTF-8 text (byte 10)"),
+    # YAML 1.1 reads these as numbers nobody wrote: refused, saying what YAML read.
+    (
+        "sexagesimal-max",
+        GOOD.replace("max: 3", "max: 1:00"),
+        "spec.yaml:13:40: workers[0].scaling.max: 1:00 is read by YAML 1.1 as a base-60 (sexagesimal) number, 60; "
+        "write 60, or '1:00' (quoted) for text",
+    ),
+    (
+        "octal-disk-size",
+        GOOD + "    diskSize: 020\n",
+        "spec.yaml:14:15: workers[0].diskSize: 020 is read by YAML 1.1 as octal, 16; write 20 (no leading zero), "
+        "or '020' (quoted) for text",
+    ),
+    (
+        "underscore-disk-size",
+        GOOD + "    diskSize: 2_0\n",
+        "spec.yaml:14:15: workers[0].diskSize: 2_0 is read by YAML 1.1 as a number with its underscores dropped, 20; "
+        "write 20, or '2_0' (quoted) for text",
+    ),
+    (
+        "hex-az-count",
+        GOOD.replace("azCount: 2", "azCount: 0x2"),
+        "spec.yaml:9:42: masters.vpc.create.azCount: 0x2 is read by YAML 1.1 as hexadecimal, 2; write 2, or '0x2' (quoted) for text",
+    ),
+    (
+        "binary-min",
+        GOOD.replace("min: 1", "min: 0b1"),
+        "spec.yaml:13:20: workers[0].scaling.min: 0b1 is read by YAML 1.1 as binary, 1; write 1, or '0b1' (quoted) for text",
+    ),
+    (
+        "yaml12-octal-desired",
+        GOOD.replace("desired: 2", "desired: 0o2"),
+        "spec.yaml:13:32: workers[0].scaling.desired: expected a whole number, got the text '0o2': "
+        "YAML 1.1 reads 0o2 as text (0o octal is YAML 1.2 only); write 2",
+    ),
+    (
+        "infinite-max",
+        GOOD.replace("max: 3", "max: .inf"),
+        "spec.yaml:13:40: workers[0].scaling.max: .inf is read by YAML as infinity; write a finite number, "
+        "or '.inf' (quoted) for text",
+    ),
+    (
+        "sexagesimal-tag-value",
+        GOOD.replace("region: us-east-1", "region: us-east-1\n  tags: {window: 1:30:00}"),
+        "spec.yaml:6:18: metadata.tags.window: 1:30:00 is read by YAML 1.1 as a base-60 (sexagesimal) number, 5400; "
+        "write 5400, or '1:30:00' (quoted) for text",
+    ),
 ]
+
+
+def test_plan_refuses_a_kubeconfig_path_outside_home_before_any_call(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No endpoint is configured: a call to AWS would fail differently (see the module docstring).
+    monkeypatch.chdir(tmp_path)
+    Path("spec.yaml").write_text(GOOD + "kubeconfig:\n  path: ../../../../etc/cron.d/evil\n", encoding="utf-8")
+    r = cli("plan", "-f", "spec.yaml")
+    assert r.code == 2, r
+    assert r.err.startswith("error: spec.yaml:15:9: kubeconfig.path: '../../../../etc/cron.d/evil' is relative"), r.err
+    assert not Path("/etc/cron.d/evil").exists()
+
+
+def test_every_yaml11_number_in_a_file_is_reported(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = GOOD.replace("max: 3", "max: 1:00").replace("min: 1", "min: 0_1") + "    diskSize: 1_000.5\n"
+    Path("spec.yaml").write_text(text, encoding="utf-8")
+    r = cli("validate", "-f", "spec.yaml")
+    assert r.code == 2, r
+    assert [line.split(": ")[2] for line in r.err.splitlines()] == [
+        "workers[0].scaling.min",
+        "workers[0].scaling.max",
+        "workers[0].diskSize",
+    ]
+
+
+def test_quoted_and_plain_decimal_numbers_are_read_as_written(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = GOOD.replace("region: us-east-1", "region: us-east-1\n  tags: {window: '1:30:00', code: \"020\"}")
+    Path("spec.yaml").write_text(text + "    diskSize: 20\n", encoding="utf-8")
+    r = cli("validate", "-f", "spec.yaml")
+    assert r.code == 0, r
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), SPEC_CASES, ids=[c[0] for c in SPEC_CASES])
@@ -110,7 +210,7 @@ def test_bad_spec(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert r.code == 2, r
     assert r.out == ""
     lines = [line.removeprefix("error: ") for line in r.err.splitlines()]
-    assert expected in lines, lines
+    assert expected.replace("HOME", str(Path.home())) in lines, lines
     assert "Traceback" not in r.err
 
 
@@ -166,6 +266,12 @@ PLAYBOOK_CASES = [
         "pb.yaml:5:21: steps[0].with.cluster: unsupported template expression {{ ''.__class__ }}: only lookups like "
         "'spec.metadata.name', 'steps.<id>.<output>' or 'item.name' (optionally joined by ||) are allowed",
     ),
+    (
+        "yaml11-number-in-with",
+        "name: x\nsteps:\n  - id: a\n    action: ec2.vpc\n    with: {cluster: x, cidr: 010}\n",
+        "pb.yaml:5:30: steps[0].with.cidr: 010 is read by YAML 1.1 as octal, 8; write 10 (no leading zero), "
+        "or '010' (quoted) for text",
+    ),
 ]
 
 
@@ -206,3 +312,82 @@ def test_unknown_verb_is_usage_error(cli: CliRunner) -> None:
     r = cli("provision")
     assert r.code == 2
     assert "invalid choice: 'provision'" in r.err
+
+
+# -- --region: checked against botocore's partition data on every verb (issue 11, item 3) -------
+
+UNKNOWN_REGION = "--region: 'us-east-7' is not an AWS region; did you mean 'us-east-2'?"
+REGION_ARGVS = {
+    "validate": ["validate", "-f", "SPEC", "--preflight", "--region", "us-east-7"],
+    "plan": ["plan", "-f", "SPEC", "--region", "us-east-7"],
+    "apply": ["apply", "-f", "SPEC", "--region", "us-east-7"],
+    "status": ["status", "demo", "--region", "us-east-7"],
+    "access-check": [
+        "access",
+        "check",
+        "--cluster",
+        "demo",
+        "--principal",
+        "arn:aws:iam::111122223333:role/x",
+        "--region",
+        "us-east-7",
+    ],
+    "access-list": ["access", "list", "--cluster", "demo", "--region", "us-east-7"],
+    "capacity": ["capacity", "-t", "m5.large", "--region", "us-east-7"],
+    "token": ["token", "--cluster-name", "demo", "--region", "us-east-7"],
+    "kubeconfig": ["kubeconfig", "--cluster", "demo", "--region", "us-east-7"],
+    "locks-release": ["locks", "release", "demo", "--region", "us-east-7"],
+}
+
+
+@pytest.mark.parametrize("verb", list(REGION_ARGVS))
+def test_unknown_region_flag_is_refused_before_any_call(cli: CliRunner, tmp_path: Path, verb: str) -> None:
+    r = cli(*[_spec(tmp_path) if a == "SPEC" else a for a in REGION_ARGVS[verb]])
+    assert r.code == 2, r
+    assert UNKNOWN_REGION in r.err, r.err
+    assert "Traceback" not in r.err
+
+
+def test_region_flag_and_role_partition_must_agree(cli: CliRunner) -> None:
+    r = cli("token", "--cluster-name", "demo", "--region", "cn-north-1", "--role-arn", "arn:aws:iam::111122223333:role/x")
+    assert r.code == 2
+    assert "--role-arn: the role is in partition 'aws' but region cn-north-1 is in 'aws-cn'" in r.err
+
+
+def test_wizard_region_flag_is_checked_on_a_terminal(tmp_path: Path) -> None:
+    # The wizard runs only on a terminal: give the real binary a pseudo-terminal. Were the flag
+    # not checked, the wizard would start and wait for keys: it gets 60 s, then is stopped.
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    binary = Path(sys.executable).with_name("eks-assist")
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen([str(binary), "--region", "us-east-7"], stdin=child_fd, stdout=child_fd, stderr=child_fd)
+    os.close(child_fd)
+    output = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main_fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(main_fd, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif proc.poll() is not None:
+                break
+        code = proc.poll()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+        os.close(main_fd)
+    assert code == 2, output[-2000:]
+    assert UNKNOWN_REGION in output.decode(errors="replace").replace("\r\n", "\n").replace("\n", " ")

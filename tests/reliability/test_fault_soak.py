@@ -174,7 +174,7 @@ def test_fault_soak(chunk: int, drill_sandbox: Sandbox, tmp_path: Path, request:
     store = open_store()
     runs = range(chunk * CHUNK, min(RUNS, (chunk + 1) * CHUNK))
     with ThreadPoolExecutor(max_workers=AT_ONCE, thread_name_prefix="soak") as pool:
-        results = list(pool.map(lambda run: _apply(run, drill_sandbox, events, store, tmp_path / "kube"), runs))
+        results = list(pool.map(lambda run: _apply(run, drill_sandbox, events, store, Path.home() / "kube"), runs))
     drill_sandbox.set_faults(FaultConfig())
     engine = drill_engine(events, store)
     failures = {name: failure for name, _spec, _run_id, failure in results if failure}

@@ -135,8 +135,27 @@ SPEC_CASES = [
     Case("spec", "two-documents", GOOD + "---\n" + GOOD, "expected one YAML document, found more than one", "17:1"),
     Case("spec", "document-end-only", "...\n", "invalid YAML", "1:1"),
     Case("spec", "huge-integer", _spec("min: 1", "min: " + "9" * 5000), "a number too large to read", "13:20"),
-    Case("spec", "infinity", _spec("max: 2", "max: .inf"), "expected a whole number, got the number inf", "13:40"),
-    Case("spec", "not-a-number", _spec("max: 2", "max: .nan"), "expected a whole number, got the number nan", "13:40"),
+    Case("spec", "infinity", _spec("max: 2", "max: .inf"), ".inf is read by YAML as infinity", "13:40"),
+    Case("spec", "not-a-number", _spec("max: 2", "max: .nan"), ".nan is read by YAML as not a number (NaN)", "13:40"),
+    Case("spec", "minus-infinity-tag", _spec("name: corpus-x", "name: !!float -.inf"), "-.inf is read by YAML as minus infinity"),
+    Case(
+        "spec",
+        "sexagesimal-max",
+        _spec("max: 2", "max: 1:00:00"),
+        "read by YAML 1.1 as a base-60 (sexagesimal) number, 3600",
+        "13:40",
+    ),
+    Case("spec", "explicit-int-octal", _spec("max: 2", "max: !!int 0777"), "0777 is read by YAML 1.1 as octal, 511", "13:40"),
+    Case(
+        "spec", "hex-in-name", _spec("name: corpus-x", "name: 0xdeadbeef"), "0xdeadbeef is read by YAML 1.1 as hexadecimal", "4:9"
+    ),
+    Case(
+        "spec",
+        "yaml12-exponent",
+        _spec("max: 2", "max: 1e400"),
+        "expected a whole number, got the text '1e400'",
+        "13:40",
+    ),
     Case("spec", "yaml-bool-name", _spec("name: corpus-x", "name: yes"), 'quote it: "yes"', "4:9"),
     Case(
         "spec", "rtl-override", _spec("name: corpus-x", 'name: "cor\u202epus"'), "'\\u202e' at position 4 is not allowed", "4:9"
@@ -164,6 +183,7 @@ SPEC_CASES = [
         "is not an AWS region name",
         "5:11",
     ),
+    Case("spec", "region-not-in-botocore", _spec("region: us-east-1", "region: us-east-7"), "is not an AWS region", "5:11"),
     Case("spec", "version-pipe", _spec('"1.33"', '"1.33 | sh"'), 'must be "major.minor"', "7:12"),
     Case("spec", "cidr-injection", _spec("10.0.0.0/16", '"10.0.0.0/16; id"'), "is not a valid IPv4 CIDR block", "9:20"),
     Case("spec", "instance-type-injection", _spec("[t3.medium]", '["t3.medium$(id)"]'), "is not an instance type name", "12:21"),
@@ -222,6 +242,49 @@ SPEC_CASES = [
         _spec('version: "1.33"', 'version: "1.33"\n  secretsEncryption: {kmsKeyArn: "arn:aws:kms:us-east-1:1:key/$(id)"}'),
         "is not a KMS key ARN",
         "8:34",
+    ),
+    # A spec names no file outside the home directory or $KUBECONFIG (the bot writes none at all).
+    Case(
+        "spec",
+        "kubeconfig-path-cron",
+        _spec("  write: false\n", "  path: /etc/cron.d/evil\n"),
+        "is outside your home directory",
+        "15:9",
+        sub=True,
+    ),
+    Case(
+        "spec",
+        "kubeconfig-path-traversal",
+        _spec("  write: false\n", "  path: ../../../../etc/cron.d/evil\n"),
+        "is relative",
+        "15:9",
+    ),
+    Case(
+        "spec", "kubeconfig-path-home-escape", _spec("  write: false\n", "  path: ~/../../etc/passwd\n"), "contains '..'", "15:9"
+    ),
+    Case(
+        "spec",
+        "kubeconfig-path-other-user",
+        _spec("  write: false\n", "  path: ~root/.kube/config\n"),
+        "another user's home",
+        "15:9",
+    ),
+    Case(
+        "spec",
+        "nodegroup-case-twin",
+        _spec(
+            "    scaling: {min: 1, desired: 1, max: 2}\n",
+            "    scaling: {min: 1, desired: 1, max: 2}\n  - {name: GENERAL, instanceTypes: [t3.medium]}\n",
+        ),
+        "differs from 'general' (workers[0]) only in case",
+        "14:12",
+    ),
+    Case(
+        "spec",
+        "namespace-wildcard-inside",
+        GOOD + "iamMappings:\n  - {arn: 'arn:aws:iam::123456789012:role/x', kind: role, accessPolicies: "
+        "[{policy: AmazonEKSViewPolicy, scope: namespace, namespaces: ['kube-*-system']}]}\n",
+        "a wildcard may only end a namespace",
     ),
     Case("spec", "not-utf8", GOOD.encode().replace(b"corpus-x", b"corp\xff\xfeus"), "file is not UTF-8 text (byte 62)"),
     Case("spec", "lone-surrogate", _spec("name: corpus-x", 'name: "\\ud800"'), "unpaired surrogate", "4:9"),
@@ -413,6 +476,26 @@ CLI_CASES = [
         ["status", "corpus", "--region", "mars-1"],
         "--region: 'mars-1' is not an AWS region name",
         sub=True,
+    ),
+    Case(
+        "cli",
+        "region-not-in-botocore",
+        ["status", "corpus", "--region", "us-east-7"],
+        "--region: 'us-east-7' is not an AWS region; did you mean 'us-east-2'?",
+        sub=True,
+    ),
+    Case("cli", "region-upper-case", ["plan", "-f", "SPEC", "--region", "US-EAST-1"], "region names are lowercase"),
+    Case(
+        "cli",
+        "region-fips-endpoint",
+        ["access", "list", "--cluster", "corpus", "--region", "fips-us-east-1"],
+        "is not an AWS region",
+    ),
+    Case(
+        "cli",
+        "token-region-unknown",
+        ["token", "--cluster-name", "corpus", "--region", "ap-southeast-9"],
+        "did you mean 'ap-southeast-7'?",
     ),
     Case("cli", "poll-max-nan", ["apply", "-f", "SPEC", "--approve", HEX64, "--poll-max", "nan"], "--poll-max must be positive"),
     Case("cli", "poll-max-inf", ["apply", "-f", "SPEC", "--approve", HEX64, "--poll-max", "inf"], "--poll-max must be positive"),
@@ -859,8 +942,9 @@ def _fingerprint(directory: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("case", KUBECONFIG_CASES, ids=[c.id for c in KUBECONFIG_CASES])
 def test_kubeconfig_file(here: World, cli: CliRunner, tmp_path: Path, case: Case) -> None:
-    kc_dir = tmp_path / "kc"
-    kc_dir.mkdir()
+    # Under the home directory: a spec may name a kubeconfig only there (or in $KUBECONFIG).
+    kc_dir = Path.home() / "kc"
+    kc_dir.mkdir(parents=True)
     path, _guarded = _kubeconfig_file(here, kc_dir, case)
     files_before = _fingerprint(kc_dir)
     before = here.snapshot()

@@ -342,7 +342,10 @@ def mutated_data(data: Any) -> None:
 
 
 NAME = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,40}", fullmatch=True)
-REGIONS = ["us-east-1", "eu-west-2", "ap-southeast-1", "us-gov-west-1", "cn-north-1"]
+REGIONS = ["us-east-1", "eu-west-2", "ap-southeast-1", "us-gov-west-1", "cn-north-1", "eusc-de-east-1"]
+# ARNs name the region's partition (botocore's partitions.json).
+PARTITIONS = {"us-gov-west-1": "aws-us-gov", "cn-north-1": "aws-cn", "eusc-de-east-1": "aws-eusc"}
+KMS_KEY_ID = st.uuids().map(str)
 TAG_TEXT = st.text(st.characters(categories=["L", "N", "Zs"], include_characters="_.:/=+-@"), max_size=30)
 LABEL = st.from_regex(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,20}[A-Za-z0-9])?", fullmatch=True)
 # Free text a person can read (usernames, groups, context names): printable, 1-30 characters.
@@ -364,7 +367,7 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
             ),
             TAG_TEXT,
             max_size=4,
-        )
+        ).filter(lambda d: len({k.lower() for k in d}) == len(d))  # IAM: tag keys are case-insensitive
     )
     version = draw(st.sampled_from(["1.30", "1.31", "1.32", "1.33"]))
     mode = draw(st.sampled_from(["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]))
@@ -374,7 +377,7 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
         }
         service = draw(st.sampled_from([None, "172.20.0.0/16", "192.168.0.0/24"]))
     else:
-        ids = draw(st.lists(st.from_regex(r"[0-9a-f]{8,17}", fullmatch=True), min_size=2, max_size=3, unique=True))
+        ids = draw(st.lists(st.from_regex(r"[0-9a-f]{8}|[0-9a-f]{17}", fullmatch=True), min_size=2, max_size=3, unique=True))
         vpc = {"existing": {"subnetIds": [f"subnet-{i}" for i in ids]}}
         service = draw(st.sampled_from([None, "10.100.0.0/16"]))
     public = draw(st.booleans())
@@ -388,10 +391,11 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     if service:
         masters["serviceCidr"] = service
     if draw(st.booleans()):
-        masters["secretsEncryption"] = {"kmsKeyArn": f"arn:aws:kms:{region}:111122223333:key/{draw(NAME)}"}
+        partition = PARTITIONS.get(region, "aws")
+        masters["secretsEncryption"] = {"kmsKeyArn": f"arn:{partition}:kms:{region}:111122223333:key/{draw(KMS_KEY_ID)}"}
     amis = [a for a in AMI_TYPES if a != "CUSTOM" and (version <= "1.32" or not a.startswith("AL2_"))]
     workers = []
-    for name in draw(st.lists(NAME, max_size=3, unique=True)):
+    for name in draw(st.lists(NAME, max_size=3, unique_by=str.lower)):
         lo = draw(st.integers(0, 5))
         hi = draw(st.integers(max(lo, 1), 1000))
         ng: dict[str, Any] = {
@@ -403,7 +407,8 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
             "capacityType": draw(st.sampled_from(["ON_DEMAND", "SPOT"])),
             "scaling": {"min": lo, "desired": draw(st.integers(lo, hi)), "max": hi},
             "diskSize": draw(st.integers(1, 16384)),
-            "labels": draw(st.dictionaries(LABEL, LABEL | st.just(""), max_size=3)),
+            # EKS takes label values of 1-63 characters: no empty ones.
+            "labels": draw(st.dictionaries(LABEL, LABEL, max_size=3)),
             "taints": [
                 {"key": k, "value": draw(LABEL), "effect": e}
                 for k, e in draw(
@@ -420,7 +425,8 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     }[mode]
     for i, kind in enumerate(draw(st.lists(st.sampled_from(["role", "user", "account"]), max_size=3))):
         via = draw(st.sampled_from([v for v in vias if not (kind == "account" and v == "access-entry")]))
-        arn = f"{100000000000 + i}" if kind == "account" else f"arn:aws:iam::123456789012:{kind}/{draw(NAME)}-{i}"
+        partition = PARTITIONS.get(region, "aws")
+        arn = f"{100000000000 + i}" if kind == "account" else f"arn:{partition}:iam::123456789012:{kind}/{draw(NAME)}-{i}"
         # Access entries (via auto may become one) refuse EKS's reserved prefixes.
         text = FREE_TEXT.filter(lambda t: not t.startswith(RESERVED))
         m: dict[str, Any] = {"arn": arn, "kind": kind, "via": via, "groups": draw(st.lists(text, max_size=3, unique=True))}
@@ -498,6 +504,6 @@ def test_an_impossible_date_stays_text_like_any_timestamp() -> None:
 def test_nan_and_infinity_are_refused_where_numbers_are_whole() -> None:
     for value in (".nan", ".inf", "-.inf", "1.0e+400"):
         text = BASES[0].replace("scaling: {min: 1, desired: 2, max: 3}", f"scaling: {{min: 1, desired: {value}, max: 3}}")
-        with pytest.raises(InputError, match="expected a whole number"):
+        with pytest.raises(InputError, match=r"is read by YAML as (infinity|minus infinity|not a number \(NaN\))"):
             loads_spec(text, FILE)
     assert math.isinf(yaml.safe_load("1.0e+400"))  # what YAML reads it as

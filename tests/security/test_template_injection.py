@@ -166,7 +166,7 @@ FREE = [
     Field(
         "kubeconfig-alias",
         "kubeconfig.alias",
-        lambda v, h: build(head=h, kubeconfig=f"  write: true\n  path: kc/config\n  alias: {v}\n"),
+        lambda v, h: build(head=h, kubeconfig=f"  write: true\n  path: ~/kc/config\n  alias: {v}\n"),
     ),
     Field("kubeconfig-path", "kubeconfig.path", lambda v, h: build(head=h, kubeconfig=f"  write: true\n  path: {v}\n")),
 ]
@@ -411,7 +411,7 @@ def test_free_text_field_is_rejected_or_inert(
         for i, literal in accepted.items():
             shown += _apply(world, field.build(json.dumps(literal), ""), "kubeconfig")
             if field.id == "kubeconfig-alias":
-                config = yaml.safe_load(Path("kc/config").read_text(encoding="utf-8"))
+                config = yaml.safe_load((home / "kc" / "config").read_text(encoding="utf-8"))
                 names = [c["name"] for c in config["contexts"]]
                 landed[i] = literal if literal in names else repr(names)
             else:

@@ -6,6 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import botocore
 import botocore.session
 import pytest
 from pydantic import ValidationError
@@ -208,11 +209,7 @@ BAD_SPECS = [
             metadata: {name: demo, region: us-east-1a}
             """),
         [
-            (
-                "spec.yaml:3:32: metadata.region: 'us-east-1a' is not an AWS region name (like "
-                "us-east-1, eu-west-2 or us-gov-west-1); that is an Availability Zone, the region is "
-                "'us-east-1'"
-            ),
+            ("spec.yaml:3:32: metadata.region: 'us-east-1a' is an Availability Zone, not a region; the region is 'us-east-1'"),
         ],
         id="region_is_an_az",
     ),
@@ -500,7 +497,7 @@ BAD_SPECS = [
             kind: Cluster
             metadata: {name: demo, region: us-east-1}
             masters:
-              secretsEncryption: {kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/abcd"}
+              secretsEncryption: {kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
             """),
         [
             (
@@ -760,8 +757,8 @@ BAD_SPECS = [
             """),
         [
             (
-                "spec.yaml:8:7: workers[0].labels: label key 'node.kubernetes.io/role': the "
-                "kubernetes.io and k8s.io namespaces are reserved by EKS"
+                "spec.yaml:8:7: workers[0].labels: label key 'node.kubernetes.io/role': EKS reserves the "
+                "kubernetes.io/, k8s.io/ and eks.amazonaws.com/ prefixes"
             ),
             (
                 "spec.yaml:9:7: workers[0].labels: label key '-team' is not a valid Kubernetes key: "
@@ -1320,3 +1317,389 @@ def test_json_schema_uses_yaml_names() -> None:
     assert "AL2023_x86_64_STANDARD" in defs["NodeGroup"]["properties"]["amiType"]["enum"]
     assert defs["Masters"]["properties"]["version"]["pattern"] == r"^\d+\.\d+$"
     assert defs["Kubeconfig"]["properties"]["exec"]["enum"] == ["aws", "builtin"]
+
+
+# -- regions: botocore's partition data decides (issue 11, item 3) ---------------------------------
+
+
+def _spec_in(region: str, extra: str = "") -> str:
+    return f"apiVersion: eks-assist/v1\nkind: Cluster\nmetadata: {{name: demo, region: {region}}}\n{extra}"
+
+
+def test_unknown_region_is_refused_with_a_did_you_mean() -> None:
+    version = botocore.__version__
+    assert _problems(_spec_in("us-east-7")) == [
+        f"spec.yaml:3:32: metadata.region: 'us-east-7' is not an AWS region; did you mean 'us-east-2'? "
+        f"(botocore {version} knows us-east-1 and us-east-2; upgrade boto3 and botocore if the region is new)"
+    ]
+    assert _problems(_spec_in("US-EAST-1")) == [
+        "spec.yaml:3:32: metadata.region: 'US-EAST-1': region names are lowercase; did you mean 'us-east-1'?"
+    ]
+    assert _problems(_spec_in("fips-us-east-1"))[0].startswith(
+        "spec.yaml:3:32: metadata.region: 'fips-us-east-1' is not an AWS region; did you mean 'us-east-1'?"
+    )
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eusc-de-east-1", "us-isof-south-1", "cn-northwest-1", "ap-southeast-7"])
+def test_every_region_botocore_knows_is_accepted(region: str) -> None:
+    # eusc-de-east-1 (the European Sovereign Cloud) was refused by the old hand-written pattern.
+    assert loads_spec(_spec_in(region)).spec.metadata.region == region
+
+
+def test_regions_come_from_botocores_partition_data() -> None:
+    session = botocore.session.get_session()
+    for partition in session.get_available_partitions():
+        for region in session.get_available_regions("eks", partition):
+            if not region.startswith("fips-"):
+                assert loads_spec(_spec_in(region)).spec.metadata.region == region
+
+
+def test_kms_key_arn_region_and_partition_follow_the_region() -> None:
+    key = "key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    kms = "masters:\n  secretsEncryption: {{kmsKeyArn: {arn}}}\n"
+    assert _problems(_spec_in("cn-north-1", kms.format(arn=f"arn:aws:kms:cn-north-1:111122223333:{key}"))) == [
+        "spec.yaml:5:34: masters.secretsEncryption.kmsKeyArn: the KMS key ARN says partition 'aws', but region "
+        "cn-north-1 is in 'aws-cn': write arn:aws-cn:kms:..."
+    ]
+    assert _problems(_spec_in("us-east-1", kms.format(arn=f"arn:aws:kms:us-east-7:111122223333:{key}")))[0].startswith(
+        "spec.yaml:5:34: masters.secretsEncryption.kmsKeyArn: the KMS key ARN names region 'us-east-7' is not an AWS region"
+    )
+    assert _problems(_spec_in("us-east-1", kms.format(arn="arn:aws:kms:us-east-1:111122223333:key/abcd"))) == [
+        "spec.yaml:5:34: masters.secretsEncryption.kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/abcd' is not a "
+        "KMS key ARN (like arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab, or ...:alias/name)"
+    ]
+    for arn in (
+        f"arn:aws-cn:kms:cn-north-1:111122223333:{key}",
+        "arn:aws-cn:kms:cn-north-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+        "arn:aws-cn:kms:cn-north-1:111122223333:alias/team/eks",
+    ):
+        assert loads_spec(_spec_in("cn-north-1", kms.format(arn=arn))).spec.masters.secrets_encryption is not None
+
+
+def test_availability_zones_are_named_after_a_known_region() -> None:
+    eni = "cni:\n  customNetworking:\n    enabled: true\n    eniConfigs:\n      - {{availabilityZone: {az}, subnetId: subnet-0123456789abcdef0}}\n"
+    assert _problems(_spec_in("us-east-1", eni.format(az="us-east-7a"))) == [
+        "spec.yaml:8:28: cni.customNetworking.eniConfigs[0].availabilityZone: 'us-east-7a' is not an Availability Zone "
+        f"name (like us-east-1a, a region and a letter): 'us-east-7' is not an AWS region; did you mean 'us-east-2'? "
+        f"(botocore {botocore.__version__} knows us-east-1 and us-east-2; upgrade boto3 and botocore if the region is new)"
+    ]
+    # A Local Zone belongs to its parent region; the European Sovereign Cloud's zones are zones too.
+    assert loads_spec(_spec_in("us-west-2", eni.format(az="us-west-2-lax-1a"))).spec.cni.custom_networking.enabled
+    assert loads_spec(_spec_in("eusc-de-east-1", eni.format(az="eusc-de-east-1b"))).spec.cni.custom_networking.enabled
+
+
+# -- names that differ only in case (issue 11, item 7) ----------------------------------------------
+
+
+def test_node_group_names_differing_only_in_case_are_refused_like_duplicates() -> None:
+    text = _spec_in(
+        "us-east-1",
+        "workers:\n  - {name: apps, instanceTypes: [m5.large]}\n  - {name: APPS, instanceTypes: [m5.large]}\n"
+        "  - {name: apps, instanceTypes: [m5.large]}\n",
+    )
+    assert _problems(text) == [
+        "spec.yaml:6:12: workers[1].name: duplicate node group name 'APPS': it differs from 'apps' (workers[0]) only in "
+        "case; EKS would make two node groups that people and tools tell apart only by case: use distinct names",
+        "spec.yaml:7:12: workers[2].name: duplicate node group name 'apps' (also at workers[0])",
+    ]
+
+
+def test_mappings_of_one_iam_principal_spelled_two_ways_are_refused() -> None:
+    text = _spec_in(
+        "us-east-1",
+        "iamMappings:\n"
+        "  - {arn: 'arn:aws:iam::111122223333:role/Admin', kind: role, groups: [a]}\n"
+        "  - {arn: 'arn:aws:iam::111122223333:role/admin', kind: role, groups: [b]}\n"
+        "  - {arn: 'arn:aws:iam::111122223333:role/team/ADMIN', kind: role, groups: [c]}\n"
+        "  - {arn: 'arn:aws:iam::111122223333:user/admin', kind: user, groups: [d]}\n",
+    )
+    same = "IAM names are unique in an account whatever their case or path: keep one mapping"
+    assert _problems(text) == [
+        "spec.yaml:6:11: iamMappings[1].arn: duplicate mapping for arn:aws:iam::111122223333:role/admin: it names the "
+        f"same IAM role as iamMappings[0] (arn:aws:iam::111122223333:role/Admin); {same}",
+        "spec.yaml:7:11: iamMappings[2].arn: duplicate mapping for arn:aws:iam::111122223333:role/team/ADMIN: it names "
+        f"the same IAM role as iamMappings[0] (arn:aws:iam::111122223333:role/Admin); {same}",
+    ]
+
+
+def test_tag_keys_differing_only_in_case_are_refused() -> None:
+    text = _spec_in("us-east-1").replace("region: us-east-1}", "region: us-east-1, tags: {Team: a, team: b, TEAM: c}}")
+    assert _problems(text) == [
+        "spec.yaml:3:59: metadata.tags: tag key 'team' differs from 'Team' only in case; IAM treats tag keys "
+        "case-insensitively and refuses both on one role: keep one",
+        "spec.yaml:3:68: metadata.tags: tag key 'TEAM' differs from 'Team' only in case; IAM treats tag keys "
+        "case-insensitively and refuses both on one role: keep one",
+    ]
+
+
+# -- kubeconfig.path: only where the user's own kubeconfig rules point (issue 11, item 5) ---------
+
+
+def _kubeconfig_path_problems(path: str) -> list[str]:
+    text = _spec_in("us-east-1", f"kubeconfig:\n  path: {json.dumps(path)}\n")
+    try:
+        loads_spec(text, "spec.yaml")
+    except InputError as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+def test_kubeconfig_path_outside_home_and_kubeconfig_is_refused(tmp_path: Path) -> None:
+    home = Path.home()  # the suite's isolated home (tests/conftest.py)
+    assert _kubeconfig_path_problems("../../../../etc/cron.d/evil") == [
+        "spec.yaml:5:9: kubeconfig.path: '../../../../etc/cron.d/evil' is relative, so it would name a different file "
+        "in every directory eks-assist runs in; write ~/.kube/<file> or an absolute path"
+    ]
+    assert _kubeconfig_path_problems("/etc/cron.d/evil") == [
+        f"spec.yaml:5:9: kubeconfig.path: '/etc/cron.d/evil' is outside your home directory {home} and is not a file "
+        "listed in $KUBECONFIG; a spec may write its kubeconfig only there (docs/security.md)"
+    ]
+    assert _kubeconfig_path_problems("~/../../etc/x") == [
+        "spec.yaml:5:9: kubeconfig.path: '~/../../etc/x' contains '..'; write the path without it"
+    ]
+    assert _kubeconfig_path_problems("~root/.kube/config") == [
+        "spec.yaml:5:9: kubeconfig.path: '~root/.kube/config' names another user's home directory; write ~/... for yours"
+    ]
+    assert _kubeconfig_path_problems("~") == [
+        "spec.yaml:5:9: kubeconfig.path: '~' is a directory; give the kubeconfig file's name, like ~/.kube/config"
+    ]
+    (home / ".kube").mkdir(parents=True)
+    assert _kubeconfig_path_problems(str(home / ".kube")) == [
+        f"spec.yaml:5:9: kubeconfig.path: '{home / '.kube'}' is a directory; give the kubeconfig file's name"
+    ]
+
+
+def test_kubeconfig_path_through_a_symlink_is_judged_by_where_it_leads(tmp_path: Path) -> None:
+    home = Path.home()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "escape").symlink_to(tmp_path / "outside")
+    (tmp_path / "outside").mkdir()
+    assert _kubeconfig_path_problems("~/escape/config") == [
+        f"spec.yaml:5:9: kubeconfig.path: '~/escape/config' is outside your home directory {home} (through a symbolic "
+        f"link, it is {tmp_path / 'outside' / 'config'}) and is not a file listed in $KUBECONFIG; a spec may write "
+        "its kubeconfig only there (docs/security.md)"
+    ]
+
+
+def test_kubeconfig_path_under_home_or_in_kubeconfig_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _kubeconfig_path_problems("~/.kube/config") == []
+    assert _kubeconfig_path_problems(str(Path.home() / "clusters" / "demo.config")) == []
+    # A file the user lists in $KUBECONFIG is theirs, wherever it is.
+    monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'a'}:{tmp_path / 'shared' / 'b'}")
+    assert _kubeconfig_path_problems(str(tmp_path / "shared" / "b")) == []
+    assert _kubeconfig_path_problems(str(tmp_path / "shared" / "c"))[0].endswith(
+        "is not a file listed in $KUBECONFIG; a spec may write its kubeconfig only there (docs/security.md)"
+    )
+
+
+# -- every validator against the EKS / EC2 / IAM references (issue 11, item 9) --------------------
+
+
+def _mapping_spec(mapping: str, mode: str = "API", region: str = "us-east-1") -> str:
+    return _spec_in(region, f"masters: {{authenticationMode: {mode}}}\niamMappings:\n  - {mapping}\n")
+
+
+def _worker_spec(fields: str) -> str:
+    return _spec_in("us-east-1", f"workers:\n  - {{name: ng, instanceTypes: [m5.large], {fields}}}\n")
+
+
+VALID_NOW = [
+    # AccessScope takes a trailing wildcard (EKS User Guide; eksctl's examples/40-access-entries.yaml).
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/dev', kind: role, accessPolicies: "
+            "[{policy: AmazonEKSViewPolicy, scope: namespace, namespaces: [default, dev-*, team-a*]}]}"
+        ),
+        id="namespace-wildcard-suffix",
+    ),
+    # ListAccessPolicies has Amazon...Policy names beyond AmazonEKS...Policy.
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/ops', kind: role, accessPolicies: [{policy: AmazonAIOpsAssistantPolicy}]}"
+        ),
+        id="access-policy-not-amazoneks",
+    ),
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws-cn:iam::111122223333:role/ops', kind: role, accessPolicies: "
+            "[{policy: 'arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSViewPolicy'}]}",
+            region="cn-north-1",
+        ),
+        id="china-partition-arns",
+    ),
+    # 50 tags per resource, less the four eks-assist adds (was a made-up 40).
+    pytest.param(
+        _spec_in("us-east-1").replace(
+            "region: us-east-1}", "region: us-east-1, tags: {" + ", ".join(f"t{i}: v" for i in range(46)) + "}}"
+        ),
+        id="forty-six-tags",
+    ),
+    # Nodes per managed node group is an adjustable quota (450 by default), checked at plan time.
+    pytest.param(_worker_spec("scaling: {min: 0, desired: 1, max: 1500}"), id="max-above-1000"),
+    pytest.param(
+        _worker_spec("labels: {example.com/role: web}, taints: [{key: dedicated, effect: NO_SCHEDULE}]"), id="label-and-taint"
+    ),
+    pytest.param(
+        _mapping_spec("{arn: 'arn:aws:iam::111122223333:role/ci', kind: role, username: 'system:ci'}", mode="CONFIG_MAP"),
+        id="system-username-in-aws-auth",
+    ),
+]
+
+
+@pytest.mark.parametrize("text", VALID_NOW)
+def test_valid_eks_values_are_accepted(text: str) -> None:
+    assert loads_spec(text, "spec.yaml").spec.metadata.name == "demo"
+
+
+REFUSED_NOW = [
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/dev', kind: role, accessPolicies: "
+            "[{policy: AmazonEKSViewPolicy, scope: namespace, namespaces: ['*', 'de*v', Dev-*]}]}"
+        ),
+        [
+            "iamMappings[0].accessPolicies[0].namespaces[0]: '*' alone would be every namespace; use scope: cluster",
+            "iamMappings[0].accessPolicies[0].namespaces[1]: 'de*v': a wildcard may only end a namespace, like dev-*",
+            "iamMappings[0].accessPolicies[0].namespaces[2]: 'Dev-*' is not a valid namespace name (lowercase letters, "
+            "digits and '-', at most 63 characters), or a prefix of one followed by * (like dev-*)",
+        ],
+        id="namespace-wildcards-elsewhere",
+    ),
+    pytest.param(
+        _worker_spec('labels: {example.com/role: ""}'),
+        ["workers[0].labels.example.com/role: label value is empty; EKS node group labels need a value of 1-63 characters"],
+        id="empty-label-value",
+    ),
+    pytest.param(
+        _worker_spec("labels: {eks.amazonaws.com/nodegroup: x}"),
+        [
+            "workers[0].labels: label key 'eks.amazonaws.com/nodegroup': EKS reserves the kubernetes.io/, k8s.io/ and "
+            "eks.amazonaws.com/ prefixes"
+        ],
+        id="eks-reserved-label",
+    ),
+    pytest.param(
+        _worker_spec("labels: {" + "a" * 20 + ".example.com/" + "b" * 40 + ": x}"),
+        [f"workers[0].labels: label key '{'a' * 20}.example.com/{'b' * 40}' is 73 characters; at most 63 allowed"],
+        id="label-key-over-63",
+    ),
+    pytest.param(
+        _worker_spec("amiType: CUSTOM, customAmiId: ami-0123456789"),
+        ["workers[0].customAmiId: 'ami-0123456789' is not an AMI ID (like ami-0123456789abcdef0)"],
+        id="ami-id-length",
+    ),
+    pytest.param(
+        _worker_spec("capacityType: CAPACITY_BLOCK"),
+        [
+            "workers[0].capacityType: capacity type CAPACITY_BLOCK needs a launch template that names an EC2 capacity "
+            "reservation, which an eks-assist spec cannot express; use ON_DEMAND or SPOT"
+        ],
+        id="capacity-block",
+    ),
+    pytest.param(
+        _worker_spec(f"scaling: {{min: 0, desired: 1, max: {2**31}}}"),
+        ["workers[0].scaling.max: must be at most 2147483647, got the number 2147483648"],
+        id="max-beyond-int32",
+    ),
+    pytest.param(
+        _spec_in(
+            "us-east-1",
+            "masters:\n  vpc:\n    existing:\n      subnetIds: [subnet-0123456789abcdef0, subnet-0123456789abcdef1]\n"
+            "      securityGroupIds: [sg-00000001, sg-00000002, sg-00000003, sg-00000004, sg-00000005]\n",
+        ),
+        ["masters.vpc.existing.securityGroupIds: EKS allows at most 4 control plane security groups (a fixed quota), got 5"],
+        id="five-security-groups",
+    ),
+    pytest.param(
+        _spec_in(
+            "us-east-1",
+            "masters:\n  endpoint:\n    publicCidrs: [" + ", ".join(f"203.0.113.{i}/32" for i in range(41)) + "]\n",
+        ),
+        ["masters.endpoint.publicCidrs: EKS allows at most 40 public access CIDR ranges (a fixed quota), got 41"],
+        id="forty-one-public-cidrs",
+    ),
+    pytest.param(
+        _spec_in("us-east-1").replace(
+            "region: us-east-1}", "region: us-east-1, tags: {" + ", ".join(f"t{i}: v" for i in range(47)) + "}}"
+        ),
+        [
+            "metadata.tags: at most 46 tags are allowed, got 47: AWS allows 50 on a resource and eks-assist adds Name, "
+            "eks-assist:cluster, eks-assist:managed-by, eks-assist:resource to each"
+        ],
+        id="forty-seven-tags",
+    ),
+    pytest.param(
+        _spec_in("us-east-1", "cni: {addonVersion: v1.19.2}\n"),
+        ["cni.addonVersion: addonVersion must be a version EKS lists for vpc-cni, like v1.19.2-eksbuild.1, got 'v1.19.2'"],
+        id="addon-version-without-eksbuild",
+    ),
+    pytest.param(
+        _mapping_spec("{arn: 'arn:aws:iam::111122223333:role/r\u00f4le', kind: role}"),
+        [
+            "iamMappings[0].arn: 'arn:aws:iam::111122223333:role/rôle' is not an IAM role ARN (like arn:aws:iam::111122223333:role/name)"
+        ],
+        id="iam-name-not-ascii",
+    ),
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/ops', kind: role, accessPolicies: "
+            "[{policy: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy'}]}",
+            region="cn-north-1",
+        ),
+        [
+            "iamMappings[0].arn: the ARN is in partition 'aws' but the cluster's region cn-north-1 is in 'aws-cn': "
+            "write arn:aws-cn:...",
+            "iamMappings[0].accessPolicies[0].policy: the ARN is in partition 'aws' but the cluster's region cn-north-1 "
+            "is in 'aws-cn': write arn:aws-cn:...",
+        ],
+        id="arn-partition-vs-region",
+    ),
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/ops', kind: role, accessPolicies: "
+            "[{policy: AmazonEKSViewPolicy}, {policy: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', "
+            "scope: namespace, namespaces: [a]}]}"
+        ),
+        [
+            "iamMappings[0].accessPolicies[1].policy: duplicate access policy AmazonEKSViewPolicy (also at "
+            "accessPolicies[0]); EKS associates a policy with an access entry once: give it one scope"
+        ],
+        id="access-policy-twice",
+    ),
+    # The last session's note: via auto becomes an access entry unless the mode is CONFIG_MAP, and
+    # CreateAccessEntry refuses reserved usernames and groups; it used to fail only at apply.
+    pytest.param(
+        _mapping_spec(
+            "{arn: 'arn:aws:iam::111122223333:role/ci', kind: role, username: 'system:ci', groups: ['system:masters']}"
+        ),
+        [
+            "iamMappings[0].username: access entry usernames cannot start with 'system:' (EKS reserves it); with via: "
+            "auto and authenticationMode API this mapping is an access entry: pick another",
+            "iamMappings[0].groups[0]: access entry groups cannot start with 'system:' (EKS reserves it): "
+            "'system:masters'; with via: auto and authenticationMode API this mapping is an access entry: pick another",
+        ],
+        id="via-auto-reserved-username",
+    ),
+    pytest.param(
+        _mapping_spec("{arn: 'arn:aws:iam::111122223333:role/ci', kind: role, username: 'eks:ci'}", mode="API_AND_CONFIG_MAP"),
+        [
+            "iamMappings[0].username: access entry usernames cannot start with 'eks:' (EKS reserves it); with via: auto "
+            "and authenticationMode API_AND_CONFIG_MAP this mapping is an access entry: pick another, or use via: aws-auth"
+        ],
+        id="via-auto-reserved-username-both-modes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REFUSED_NOW)
+def test_invalid_eks_values_are_refused_at_validate(text: str, expected: list[str]) -> None:
+    assert [p.split(": ", 1)[1] for p in _problems(text)] == expected
+
+
+def test_our_tag_keys_are_the_ownership_tags_and_name() -> None:
+    # The tag budget (MAX_TAGS) counts what eks-assist adds to every resource it creates.
+    from assistant import tags
+    from assistant.spec import MAX_TAGS, OUR_TAG_KEYS
+
+    assert {*tags.ownership("demo", "vpc"), "Name"} == OUR_TAG_KEYS
+    assert MAX_TAGS + len(OUR_TAG_KEYS) == 50

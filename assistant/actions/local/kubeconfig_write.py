@@ -66,6 +66,7 @@ class KubeconfigWrite(Action):
     summary = "kubeconfig context for the cluster with an exec token plugin (local file; no credentials written)"
     Args = KubeconfigWriteArgs
     permissions = ("eks:DescribeCluster",)
+    writes_local_file = True
 
     def _info(self, args: KubeconfigWriteArgs, ctx: ActionContext) -> kubeconfig.ClusterInfo | None:
         if _known(args.endpoint, args.certificate_authority, args.arn):

@@ -26,6 +26,7 @@ HANDLERS: dict[str, Handler] = {
     "DescribeClusterVersions": clusters.describe_cluster_versions,
     "CreateNodegroup": nodegroups.create_nodegroup,
     "DeleteNodegroup": nodegroups.delete_nodegroup,
+    "ListNodegroups": nodegroups.list_nodegroups,
     "UpdateNodegroupConfig": nodegroups.update_nodegroup_config,
     "DescribeUpdate": updates.describe_update,
     "ListUpdates": updates.list_updates,

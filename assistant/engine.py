@@ -6,9 +6,11 @@ has provisioning logic of its own. The approval gate lives here, not in the UIs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ from . import approval as approvals
 from . import locks
 from .aws import AwsContext
 from .capacity import capacity_warnings
-from .errors import ApprovalError, InputError, PlanChangedError, RunFailed
+from .errors import ApprovalError, InputError, PlanChangedError, RunFailed, SpecFieldError
 from .events import EventSink, discard
 from .plan import Plan
 from .planner import Planning, build_plan
@@ -27,6 +29,15 @@ from .store import RunRecord, Store
 from .yamlsrc import loads
 
 DESTROY_PLAYBOOK = "teardown"
+
+
+@contextlib.contextmanager
+def located(loaded: LoadedSpec) -> Iterator[None]:
+    """Turn a planning-time :class:`SpecFieldError` into a problem at its field in the spec file."""
+    try:
+        yield
+    except SpecFieldError as exc:
+        raise InputError(loaded.problem(exc.spec_path, exc.message)) from None
 
 
 def new_run_id() -> str:
@@ -69,7 +80,8 @@ class Engine:
         spec = loaded.spec.canonical()
         # Subnets too small for the node groups at max scale; read-only, and moot for teardown.
         warnings = capacity_warnings(spec, self.aws.client) if playbook != DESTROY_PLAYBOOK else []
-        return build_plan(pb, spec, self.aws.client, account, self.aws.region, warnings=warnings, session=self.aws.session)
+        with located(loaded):
+            return build_plan(pb, spec, self.aws.client, account, self.aws.region, warnings=warnings, session=self.aws.session)
 
     # -- apply -----------------------------------------------------------------------
     def apply(
@@ -165,7 +177,10 @@ class Engine:
         account, _ = self.aws.identity()
         if account != approved.account:
             raise ApprovalError(f"run {run.id} was approved for account {approved.account}, not {account}")
-        planning = build_plan(pb, loaded.spec.canonical(), self.aws.client, account, self.aws.region, session=self.aws.session)
+        with located(loaded):
+            planning = build_plan(
+                pb, loaded.spec.canonical(), self.aws.client, account, self.aws.region, session=self.aws.session
+            )
         key = (account, self.aws.region, loaded.spec.metadata.name)
         locks.acquire(self.store, key, lock_holder or run.id, run.approver, pid=os.getpid(), wait=self._lock_timeout)
         try:

@@ -55,9 +55,12 @@ class Engine:
     options: RunOptions | None = None
 
     # -- validate / plan -------------------------------------------------------------
-    def check_spec(self, loaded: LoadedSpec) -> None:
-        """Preflight checks that need read-only AWS calls (instance types, versions, subnets)."""
-        from .preflight import preflight
+    def check_spec(self, loaded: LoadedSpec) -> list[str]:
+        """Preflight checks that need read-only AWS calls (instance types, versions, subnets, quotas).
+
+        Returns what the quota checks found, one line per quota, for the plan to show.
+        """
+        from .preflight import preflight_report
 
         if loaded.spec.metadata.region != self.aws.region:
             raise InputError(
@@ -67,21 +70,25 @@ class Engine:
                     f"'{self.aws.region}' (from --region/AWS_REGION); make them agree",
                 )
             )
-        problems = preflight(loaded, self.aws.client)
+        problems, quota_lines = preflight_report(loaded, self.aws.client)
         if problems:
             raise InputError(problems)
+        return quota_lines
 
     def plan(self, loaded: LoadedSpec, playbook: str = "cluster", *, preflight: bool = True) -> Planning:
         """Read-only: check the spec against AWS and plan ``playbook`` for it."""
         pb = load_playbook(playbook)
-        if preflight:
-            self.check_spec(loaded)
+        info = self.check_spec(loaded) if preflight else []
         account, _ = self.aws.identity()
         spec = loaded.spec.canonical()
         # Subnets too small for the node groups at max scale; read-only, and moot for teardown.
         warnings = capacity_warnings(spec, self.aws.client) if playbook != DESTROY_PLAYBOOK else []
         with located(loaded):
-            return build_plan(pb, spec, self.aws.client, account, self.aws.region, warnings=warnings, session=self.aws.session)
+            planning = build_plan(
+                pb, spec, self.aws.client, account, self.aws.region, warnings=warnings, session=self.aws.session
+            )
+        planning.plan.info = info
+        return planning
 
     # -- apply -----------------------------------------------------------------------
     def apply(

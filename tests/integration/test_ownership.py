@@ -148,6 +148,11 @@ def test_clusters_from_before_regions_keep_their_roles_and_destroy_spares_them(s
         assert {c.resource for c in roles.values()} == {"IAM role lk-cluster-role", "IAM role lk-node-role"}
         assert all("without recording the region" in " ".join(c.notes) for c in roles.values())
 
+    # iam-mappings alone (how /eks map-role works) maps the node role the node groups run on:
+    # no new mapping for a role nobody uses, and no refused removal of the one they need.
+    alone = _engine("us-east-1").plan(us, "iam-mappings").plan
+    assert [(c.step, c.op.value) for c in alone.changes if c.op is not Op.NOOP] == []
+
     # Destroying eu-west-1 spares the roles us-east-1 runs on, and says so.
     teardown = _engine("eu-west-1").plan(eu, "teardown", preflight=False).plan
     for change in (c for c in teardown.changes if c.action == "iam.role"):

@@ -6,9 +6,11 @@ has provisioning logic of its own. The approval gate lives here, not in the UIs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ from . import approval as approvals
 from . import locks
 from .aws import AwsContext
 from .capacity import capacity_warnings
-from .errors import ApprovalError, InputError, PlanChangedError, RunFailed
+from .errors import ApprovalError, InputError, PlanChangedError, RunFailed, SpecFieldError
 from .events import EventSink, discard
 from .plan import Plan
 from .planner import Planning, build_plan
@@ -27,6 +29,15 @@ from .store import RunRecord, Store
 from .yamlsrc import loads
 
 DESTROY_PLAYBOOK = "teardown"
+
+
+@contextlib.contextmanager
+def located(loaded: LoadedSpec) -> Iterator[None]:
+    """Turn a planning-time :class:`SpecFieldError` into a problem at its field in the spec file."""
+    try:
+        yield
+    except SpecFieldError as exc:
+        raise InputError(loaded.problem(exc.spec_path, exc.message)) from None
 
 
 def new_run_id() -> str:
@@ -47,9 +58,12 @@ class Engine:
     write_kubeconfig: bool = True
 
     # -- validate / plan -------------------------------------------------------------
-    def check_spec(self, loaded: LoadedSpec) -> None:
-        """Preflight checks that need read-only AWS calls (instance types, versions, subnets)."""
-        from .preflight import preflight
+    def check_spec(self, loaded: LoadedSpec) -> list[str]:
+        """Preflight checks that need read-only AWS calls (instance types, versions, subnets, quotas).
+
+        Returns what the quota checks found, one line per quota, for the plan to show.
+        """
+        from .preflight import preflight_report
 
         if loaded.spec.metadata.region != self.aws.region:
             raise InputError(
@@ -59,29 +73,32 @@ class Engine:
                     f"'{self.aws.region}' (from --region/AWS_REGION); make them agree",
                 )
             )
-        problems = preflight(loaded, self.aws.client)
+        problems, quota_lines = preflight_report(loaded, self.aws.client)
         if problems:
             raise InputError(problems)
+        return quota_lines
 
     def plan(self, loaded: LoadedSpec, playbook: str = "cluster", *, preflight: bool = True) -> Planning:
         """Read-only: check the spec against AWS and plan ``playbook`` for it."""
         pb = load_playbook(playbook)
-        if preflight:
-            self.check_spec(loaded)
+        info = self.check_spec(loaded) if preflight else []
         account, _ = self.aws.identity()
         spec = loaded.spec.canonical()
         # Subnets too small for the node groups at max scale; read-only, and moot for teardown.
         warnings = capacity_warnings(spec, self.aws.client) if playbook != DESTROY_PLAYBOOK else []
-        return build_plan(
-            pb,
-            spec,
-            self.aws.client,
-            account,
-            self.aws.region,
-            warnings=warnings,
-            session=self.aws.session,
-            no_local_files=self._no_local_files(loaded),
-        )
+        with located(loaded):
+            planning = build_plan(
+                pb,
+                spec,
+                self.aws.client,
+                account,
+                self.aws.region,
+                warnings=warnings,
+                session=self.aws.session,
+                no_local_files=self._no_local_files(loaded),
+            )
+        planning.plan.info = info
+        return planning
 
     def _no_local_files(self, loaded: LoadedSpec) -> str:
         """Why steps that write a file on this host do not run here; empty when they do."""
@@ -186,15 +203,16 @@ class Engine:
         account, _ = self.aws.identity()
         if account != approved.account:
             raise ApprovalError(f"run {run.id} was approved for account {approved.account}, not {account}")
-        planning = build_plan(
-            pb,
-            loaded.spec.canonical(),
-            self.aws.client,
-            account,
-            self.aws.region,
-            session=self.aws.session,
-            no_local_files=self._no_local_files(loaded),
-        )
+        with located(loaded):
+            planning = build_plan(
+                pb,
+                loaded.spec.canonical(),
+                self.aws.client,
+                account,
+                self.aws.region,
+                session=self.aws.session,
+                no_local_files=self._no_local_files(loaded),
+            )
         key = (account, self.aws.region, loaded.spec.metadata.name)
         locks.acquire(self.store, key, lock_holder or run.id, run.approver, pid=os.getpid(), wait=self._lock_timeout)
         try:

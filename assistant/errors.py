@@ -4,6 +4,7 @@ Hierarchy::
 
     EksAssistError                  base; ``exit_code`` is what the CLI exits with
     ├── InputError (2)              bad spec, playbook, template or CLI argument; carries Problems
+    │   └── SpecFieldError (2)      found while planning, about one spec field (the engine locates it)
     ├── ApprovalError (3)           no approval, wrong hash, or the plan changed since approval
     ├── GuardViolation (3)          a mutating AWS call outside an approved apply
     ├── RunFailed (1)               an apply step failed; the run is journaled and resumable
@@ -56,6 +57,19 @@ class InputError(EksAssistError):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SpecFieldError(InputError):
+    """A problem an action finds while planning that one spec field caused (e.g. ``metadata.name``).
+
+    Actions see rendered arguments, not the spec file; the engine turns ``spec_path`` into
+    ``file:line:col`` with the spec's locator before the user sees it.
+    """
+
+    def __init__(self, spec_path: tuple[str | int, ...], message: str) -> None:
+        self.spec_path = spec_path
+        self.message = message
+        super().__init__(Problem(message, path=".".join(str(p) for p in spec_path)))
 
 
 class ApprovalError(EksAssistError):

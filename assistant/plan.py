@@ -143,6 +143,9 @@ class Plan:
     changes: list[Change]
     warnings: list[str] = field(default_factory=list)
     order: list[list[str]] = field(default_factory=list)  # apply waves, for display only
+    # What the checks looked at (quota usage and where each quota's value came from), for
+    # display only: counts in the account move for reasons no approval is about.
+    info: list[str] = field(default_factory=list)
 
     def canonical(self) -> dict[str, Any]:
         return {
@@ -191,6 +194,7 @@ class Plan:
         data["hash"] = self.hash
         data["summary"] = self.counts
         data["order"] = self.order
+        data["info"] = self.info
         return data
 
 
@@ -249,6 +253,10 @@ def render_text(plan: Plan, *, show_noop: bool = False) -> str:
     if plan.warnings:
         lines.append("Warnings:")
         lines.extend(f"  ! {w}" for w in plan.warnings)
+        lines.append("")
+    if plan.info:
+        lines.append("Checked (not part of the plan hash):")
+        lines.extend(f"  {i}" for i in plan.info)
         lines.append("")
     n = plan.counts
     if plan.has_changes:

@@ -58,9 +58,12 @@ class Planning:
 
 
 def base_context(spec_canonical: dict[str, Any]) -> dict[str, Any]:
-    """The template variables every step sees: ``spec`` and ``tags``."""
+    """The template variables every step sees: ``spec``, ``tags`` and ``names`` (of global resources)."""
+    from .tags import global_names
+
     meta = spec_canonical.get("metadata", {})
-    return {"spec": spec_canonical, "tags": dict(meta.get("tags") or {})}
+    names = global_names(str(meta.get("name", "")), str(meta.get("region", "")))
+    return {"spec": spec_canonical, "tags": dict(meta.get("tags") or {}), "names": names}
 
 
 def _truthy(value: Any) -> bool:

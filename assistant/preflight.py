@@ -3,7 +3,8 @@
 :func:`preflight` asks EC2 and EKS whether what the spec names exists in the region —
 instance types (and their CPU architecture against the AMI type), the Kubernetes version,
 existing subnets (two or more AZs, one VPC), security groups, node group subnets, and the
-service CIDR against the existing VPC's CIDRs. Every problem is located at its field in the
+service CIDR against the existing VPC's CIDRs. It also checks EKS's service quotas, counting
+what exists already (:mod:`assistant.quotas`). Every problem is located at its field in the
 spec file. Problems are returned, not raised: the caller decides (``InputError(problems)``).
 
 API errors from a check become a problem at that check's field ("could not check ..."), so one
@@ -28,7 +29,7 @@ from botocore.exceptions import ClientError
 from .errors import Problem
 from .spec import AMI_TYPES, LoadedSpec
 
-__all__ = ["clear_cache", "preflight"]
+__all__ = ["clear_cache", "preflight", "preflight_report"]
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,26 @@ def clear_cache() -> None:
 def preflight(loaded: LoadedSpec, client: Callable[[str], Any]) -> list[Problem]:
     """Check the spec against AWS with read-only calls; returns located problems (empty = fine).
 
-    ``client(service)`` returns a boto3 client for ``"ec2"`` or ``"eks"``, already configured
-    for the spec's region and endpoint. Each client is requested only if a check needs it.
+    ``client(service)`` returns a boto3 client for ``"ec2"``, ``"eks"`` or ``"service-quotas"``,
+    already configured for the spec's region and endpoint. Each client is requested only if a
+    check needs it.
     """
+    return preflight_report(loaded, client)[0]
+
+
+def preflight_report(loaded: LoadedSpec, client: Callable[[str], Any]) -> tuple[list[Problem], list[str]]:
+    """:func:`preflight`'s problems, and what the quota checks found, one line per quota (for the plan)."""
+    from . import quotas
+
     clients = _Clients(client)
     problems: list[Problem] = []
     problems += _check_version(loaded, clients)
     if loaded.spec.workers:
         problems += _check_instance_types(loaded, clients)
     problems += _check_network(loaded, clients)
-    return sorted(dict.fromkeys(problems), key=lambda p: (p.line is None, p.line or 0, p.col or 0))
+    report = quotas.check(loaded, clients)
+    problems += report.problems
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.line is None, p.line or 0, p.col or 0)), report.lines
 
 
 class _Clients:

@@ -169,7 +169,7 @@ _RESERVED_USERNAME = ("system:", "eks:", "aws:", "amazon:", "iam:")
 # AWS allows 50 tags on a resource (EKS's TagMap, EC2, IAM). eks-assist adds its ownership tags
 # to everything it creates, and Name to EC2 resources; the spec's own tags get the rest.
 _AWS_MAX_TAGS = 50
-OUR_TAG_KEYS = frozenset({owntags.MANAGED_BY, owntags.CLUSTER, owntags.RESOURCE, "Name"})
+OUR_TAG_KEYS = frozenset({owntags.MANAGED_BY, owntags.CLUSTER, owntags.RESOURCE, owntags.CLUSTER_ARN, "Name"})
 MAX_TAGS = _AWS_MAX_TAGS - len(OUR_TAG_KEYS)
 # EKS's API takes 32-bit integers for sizes.
 _INT32_MAX = 2**31 - 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+from .. import tags as owntags
 from ..plan import Op, Unknown
 
 State = Literal["present", "absent"]
@@ -12,6 +13,45 @@ State = Literal["present", "absent"]
 Str = str | Unknown
 StrList = list[str] | Unknown
 T = TypeVar("T")
+
+
+def owner(cluster: str, ctx: Any) -> owntags.Owner:
+    """The owner identity of ``cluster`` in the context's region and account (see :mod:`assistant.tags`)."""
+    return owntags.Owner.of(cluster, ctx.region, ctx.account)
+
+
+# The spec field every eks-assist resource name derives from: a clash of ownership is fixed there.
+NAME_FIELD = ("metadata", "name")
+
+
+def refuse_other_owner(what: str, tags: dict[str, str] | None, mine: owntags.Owner) -> None:
+    """Refuse to adopt ``what``: eks-assist tagged it for another cluster (raises a located SpecFieldError).
+
+    Adopting it would tie two clusters to one resource, and destroying either would delete
+    what the other still runs on.
+    """
+    from ..errors import SpecFieldError
+
+    raise SpecFieldError(
+        NAME_FIELD,
+        f"{what} already exists and eks-assist created it for {owntags.recorded_owner(tags)}, not for {mine}; "
+        "refusing to adopt it, since destroying either cluster would delete what the other still uses. "
+        "Choose another metadata.name, or delete that resource if nothing uses it any more",
+    )
+
+
+def left_alone(tags: dict[str, str] | None, mine: owntags.Owner, scope: owntags.Scope = "regional") -> str:
+    """The plan note for a resource teardown keeps because its tags do not prove it is ``mine``."""
+    kind = owntags.owner_of(tags, mine, scope=scope)
+    if kind is owntags.Ownership.LEGACY:
+        return (
+            f"left alone: an older eks-assist created it for a cluster named {mine.cluster} without recording the "
+            "region, so it may be in use by the cluster of that name in another region; delete it yourself once "
+            "no cluster uses it"
+        )
+    if kind is owntags.Ownership.OTHER:
+        return f"left alone: it belongs to {owntags.recorded_owner(tags)}"
+    return "left alone: it was not created by eks-assist"
 
 
 def error_code(exc: BaseException) -> str:

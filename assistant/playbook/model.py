@@ -39,8 +39,8 @@ class StepSchema(BaseModel):
     @field_validator("as_")
     @classmethod
     def _as(cls, v: str) -> str:
-        if v in ("spec", "steps", "tags") or not re.match(r"^[a-z][a-z0-9_]*$", v):
-            raise ValueError(f"'as' must be a lowercase name other than spec/steps/tags, got {v!r}")
+        if v in ("spec", "steps", "tags", "names") or not re.match(r"^[a-z][a-z0-9_]*$", v):
+            raise ValueError(f"'as' must be a lowercase name other than spec/steps/tags/names, got {v!r}")
         return v
 
 

@@ -1,4 +1,4 @@
-"""The ``/_sandbox/*`` control endpoints on the AWS port: health, faults, inventory, CA."""
+"""The ``/_sandbox/*`` control endpoints on the AWS port: health, faults, inventory, CA, quotas."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ def handle(controls: Controls, request: Request) -> Response:
         return _json(controls.inventory())
     if path == "/_sandbox/ca.pem" and request.method == "GET":
         return Response(controls.ca_pem, mimetype="application/x-pem-file")
+    if path == "/_sandbox/quotas":
+        from assistant.sandbox import servicequotas
+
+        return servicequotas.handle_control(request)
     if path == "/_sandbox/faults" and request.method == "GET":
         return _json(controls.health()["faults"])
     if path == "/_sandbox/faults" and request.method in ("POST", "PUT"):

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 from werkzeug.wrappers import Request
 
 from assistant.guard import is_read_only
-from assistant.sandbox import aws_errors, control, moto_state
+from assistant.sandbox import aws_errors, control, moto_state, servicequotas
 from assistant.sandbox.caller import caller, signing_service
 from assistant.sandbox.eks.front import EksFront
 from assistant.sandbox.eks.request import match_operation
@@ -81,6 +81,12 @@ class SandboxFront:
             # Real EKS names every response; the audit log records these ids for mutating calls.
             if "x-amzn-RequestId" not in response.headers:
                 response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+            if self._faults.observing:
+                self._faults.after_call(_call(service, operation_of(service, environ, request_body), response.status_code))
+            return response(environ, start_response)
+        if service == "servicequotas":
+            request_body = _read_body(environ)
+            response = servicequotas.handle(environ, request_body)
             if self._faults.observing:
                 self._faults.after_call(_call(service, operation_of(service, environ, request_body), response.status_code))
             return response(environ, start_response)

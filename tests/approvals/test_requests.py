@@ -162,7 +162,7 @@ def test_drift_after_approval_supersedes_the_request(
 ) -> None:
     req = requests.open(engine, spec_named(tmp_path, "dev-a"), requester="U0CAROL")
     boto3.client("iam", region_name="us-east-1").create_role(
-        RoleName="dev-a-cluster-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        RoleName="dev-a-us-east-1-cluster-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
     )
     before = owned(sandbox.inventory())
     requests.approve(req.id, "U0BOB", groups=set(), context=CTX)

@@ -21,7 +21,7 @@ from ..integration.conftest import sandbox  # noqa: F401 - re-exported fixture
 
 CLUSTER = "demo"
 ACCOUNT = "123456789012"
-NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-node-role"
+NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-us-east-1-node-role"
 REGION = "us-east-1"
 
 
@@ -72,8 +72,8 @@ def make_cluster(aws: AwsContext, mode: str = "API_AND_CONFIG_MAP", nodegroup: b
     iam, eks, ec2 = aws.client("iam"), aws.client("eks"), aws.client("ec2")
     trust = {"Version": "2012-10-17", "Statement": []}
     with approved_apply("test", "test"):
-        role = iam.create_role(RoleName="demo-cluster-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        iam.create_role(RoleName="demo-node-role", AssumeRolePolicyDocument=json.dumps(trust))
+        role = iam.create_role(RoleName="demo-us-east-1-cluster-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.create_role(RoleName="demo-us-east-1-node-role", AssumeRolePolicyDocument=json.dumps(trust))
         subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
         eks.create_cluster(
             name=CLUSTER,

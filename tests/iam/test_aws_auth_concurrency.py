@@ -60,7 +60,7 @@ def test_ten_concurrent_edits_lose_none(world: World) -> None:
 
 
 def test_node_role_mapping_in_use_is_not_removed(world: World) -> None:
-    world.apply("k8s.aws_auth", {"cluster": "demo", "nodeRoles": ["demo-node-role"]})
+    world.apply("k8s.aws_auth", {"cluster": "demo", "nodeRoles": ["demo-us-east-1-node-role"]})
     with pytest.raises(InputError) as err:
         world.plan("k8s.aws_auth", {"cluster": "demo", "nodeRoles": []})
     assert str(err.value) == (

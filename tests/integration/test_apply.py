@@ -80,7 +80,9 @@ def test_drift_after_approval_is_refused(sandbox: Sandbox, cli: CliRunner) -> No
     approved = _hash(cli)
     # Someone creates the cluster role out of band after the plan was approved.
     iam = boto3.client("iam", region_name="us-east-1")
-    iam.create_role(RoleName="demo-cluster-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    iam.create_role(
+        RoleName="demo-us-east-1-cluster-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
     before = owned(sandbox.inventory())
     r = cli("apply", "-f", DEMO, "--approve", approved)
     assert r.code == 3

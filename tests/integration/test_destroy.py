@@ -35,7 +35,7 @@ def test_destroy_leaves_only_foreign_resources(sandbox: Sandbox, cli: CliRunner)
     assert eks.list_clusters()["clusters"] == []
     roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
     assert "someone-elses-role" in roles
-    assert not {"demo-cluster-role", "demo-node-role"} & roles
+    assert not {"demo-us-east-1-cluster-role", "demo-us-east-1-node-role"} & roles
     vpcs = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
     assert foreign_vpc in vpcs
     tagged = ec2.describe_vpcs(Filters=[{"Name": "tag:eks-assist:cluster", "Values": ["demo"]}])["Vpcs"]

@@ -43,7 +43,7 @@ def test_inventory_reads_clusters_network_versions_and_types(sandbox: Sandbox, t
     )
     assert [a.name for a in details.addons] == ["vpc-cni"]
     assert details.authentication_mode == "API_AND_CONFIG_MAP"
-    node_role = "arn:aws:iam::123456789012:role/demo-node-role"
+    node_role = "arn:aws:iam::123456789012:role/demo-us-east-1-node-role"
     assert any(m.source == "aws-auth" and m.arn == node_role for m in details.mappings)
 
     versions, source = kubernetes_versions(aws)

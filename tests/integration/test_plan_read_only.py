@@ -16,7 +16,7 @@ from .conftest import DEMO, CallLog, owned
 PLAYBOOKS = ["masters", "cni", "workers", "iam-mappings", "kubeconfig", "cluster", "teardown"]
 
 
-def _plan_all(sandbox: Sandbox) -> None:
+def _plan_all(sandbox: Sandbox, existing: bool = False) -> None:
     loaded = load_spec(DEMO)
     for playbook in PLAYBOOKS:
         aws = AwsContext(region="us-east-1")
@@ -27,6 +27,13 @@ def _plan_all(sandbox: Sandbox) -> None:
         assert log.calls, f"{playbook}: planning made no AWS calls at all?"
         assert log.mutating == [], f"{playbook}: mutating calls during plan: {log.mutating}"
         assert owned(sandbox.inventory()) == before, playbook
+        if playbook != "teardown":
+            # The quota checks read Service Quotas and count what exists, read-only like the rest.
+            assert ("servicequotas", "ListServiceQuotas") in log.calls, playbook
+            assert ("eks", "DescribeCluster") in log.calls, playbook
+            counted = ("eks", "ListNodegroups") if existing else ("eks", "ListClusters")
+            assert counted in log.calls, (playbook, log.calls)
+            assert planning.plan.info, playbook
 
 
 def test_plan_on_empty_account_is_read_only(sandbox: Sandbox) -> None:
@@ -38,4 +45,4 @@ def test_plan_on_existing_cluster_is_read_only(sandbox: Sandbox) -> None:
     loaded = load_spec(DEMO)
     engine = Engine(AwsContext(region="us-east-1"), open_store(), options=RunOptions(poll_min=0.02, poll_max=0.1))
     engine.apply(loaded, engine.plan(loaded).plan.hash, "test", "flag")
-    _plan_all(sandbox)
+    _plan_all(sandbox, existing=True)

@@ -47,13 +47,13 @@ class EventLog:
         return "\n".join(self.lines)
 
 
-def drill_engine(sink: EventLog | None = None, store: Store | None = None) -> Engine:
+def drill_engine(sink: EventLog | None = None, store: Store | None = None, region: str = REGION) -> Engine:
     """An engine on the sandbox in the environment, polling fast (the sandbox runs at 0.1 time scale).
 
     Each engine has its own AWS session (sessions are not thread-safe); a store can be shared.
     """
     options = RunOptions(poll_min=0.05, poll_max=0.1)
-    return Engine(AwsContext(region=REGION), store or open_store(), sink=sink or EventLog(), options=options)
+    return Engine(AwsContext(region=region), store or open_store(), sink=sink or EventLog(), options=options)
 
 
 def plan_and_apply(engine: Engine, loaded: LoadedSpec, playbook: str = "cluster") -> tuple[str, dict[str, Any]]:

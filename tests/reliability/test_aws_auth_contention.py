@@ -53,6 +53,7 @@ from assistant.runner import RunOptions
 from assistant.sandbox import Sandbox
 from assistant.spec import LoadedSpec, loads_spec
 from assistant.store import open_store
+from assistant.tags import role_name
 
 from .. import secrets_scan
 from ..drill_report import record, scaled, seed
@@ -404,7 +405,7 @@ def test_aws_auth_keeps_every_intended_entry_under_contention(drill_sandbox: San
     data = final["data"]
     roles, users = _entries(data, "mapRoles"), _entries(data, "mapUsers")
     expected_roles: dict[str, dict[str, Any]] = {
-        f"arn:aws:iam::{account}:role/{CLUSTER}-node-role": {"username": NODE_USERNAME, "groups": NODE_GROUPS},
+        f"arn:aws:iam::{account}:role/{role_name(CLUSTER, REGION, 'node')}": {"username": NODE_USERNAME, "groups": NODE_GROUPS},
         "arn:aws:iam::123456789012:role/PlatformAdmins": {"groups": ["system:masters"]},
     }
     for a in shared.applied:

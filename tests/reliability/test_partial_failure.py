@@ -28,7 +28,7 @@ import pytest
 from assistant.sandbox import Sandbox
 from assistant.sandbox.eks.catalog import NO_CAPACITY_INSTANCE_TYPES
 from assistant.spec import load_spec
-from assistant.tags import CLUSTER, MANAGED_BY, RESOURCE
+from assistant.tags import CLUSTER, MANAGED_BY, RESOURCE, role_name
 
 from ..drill_report import record
 from .conftest import REGION, drill_engine, secrets_in
@@ -50,7 +50,7 @@ steps:
   - id: node_role
     action: iam.role
     with:
-      name: "{{{{ spec.metadata.name }}}}-node-role"
+      name: "{{{{ names.nodeRole }}}}"
       cluster: "{{{{ spec.metadata.name }}}}"
       service: ec2.amazonaws.com
       managedPolicies:
@@ -145,8 +145,8 @@ def _what_the_journal_says_exists(steps: list[dict[str, Any]]) -> set[str]:
     """The resources each step names, for the steps the journal says went through (done, or failed after their call)."""
     access = [m.arn for m in full_spec(NAME).spec.iam_mappings if m.via == "access-entry"]
     made = {
-        "cluster_role": {f"iam-role/{NAME}-cluster-role"},
-        "node_role": {f"iam-role/{NAME}-node-role"},
+        "cluster_role": {f"iam-role/{role_name(NAME, REGION, 'cluster')}"},
+        "node_role": {f"iam-role/{role_name(NAME, REGION, 'node')}"},
         "vpc": {"vpc"},
         "subnets": {"subnet-0", "subnet-1"},
         "internet_gateway": {"igw"},

@@ -181,8 +181,12 @@ def test_drift_between_approval_request_and_apply_is_refused_and_replanned(sbot:
     iam = boto3.client("iam", region_name="us-east-1")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
              "Action": "sts:AssumeRole"}]}  # fmt: skip
-    tags = [{"Key": "eks-assist:managed-by", "Value": "eks-assist"}, {"Key": "eks-assist:cluster", "Value": "drift"}]
-    iam.create_role(RoleName="drift-cluster-role", AssumeRolePolicyDocument=json.dumps(trust), Tags=tags)
+    tags = [
+        {"Key": "eks-assist:managed-by", "Value": "eks-assist"},
+        {"Key": "eks-assist:cluster", "Value": "drift"},
+        {"Key": "eks-assist:cluster-arn", "Value": "arn:aws:eks:us-east-1:123456789012:cluster/drift"},
+    ]
+    iam.create_role(RoleName="drift-us-east-1-cluster-role", AssumeRolePolicyDocument=json.dumps(trust), Tags=tags)
 
     sbot.click("eks_approve", request_id, user=ALICE, message_ts=ts)
     sbot.wait_update(ts, "Superseded", timeout=60)
@@ -192,7 +196,7 @@ def test_drift_between_approval_request_and_apply_is_refused_and_replanned(sbot:
     assert "nothing was changed" in refused[0].text_all()
     # Nothing was applied: no VPC, no cluster, the role untouched (no policy attached).
     assert "drift" not in _clusters()
-    assert iam.list_attached_role_policies(RoleName="drift-cluster-role")["AttachedPolicies"] == []
+    assert iam.list_attached_role_policies(RoleName="drift-us-east-1-cluster-role")["AttachedPolicies"] == []
     ec2 = boto3.client("ec2", region_name="us-east-1")
     assert ec2.describe_vpcs(Filters=[{"Name": "tag:eks-assist:cluster", "Values": ["drift"]}])["Vpcs"] == []
     assert sbot.bot.flow.requests.get(request_id).status == "superseded"
@@ -203,7 +207,7 @@ def test_drift_between_approval_request_and_apply_is_refused_and_replanned(sbot:
     fresh_id = sbot.request_id(fresh_msg)
     fresh = sbot.bot.flow.requests.get(fresh_id)
     assert fresh.status == "pending" and fresh.plan_hash != old.plan_hash and fresh.requester == REQUESTER
-    assert "IAM role drift-cluster-role" in fresh_msg.text_all() and "update" in fresh_msg.text_all()
+    assert "IAM role drift-us-east-1-cluster-role" in fresh_msg.text_all() and "update" in fresh_msg.text_all()
     sbot.mock.wait_for(lambda m: [c for c in m.messages(CHANNEL, thread_ts=ts) if fresh_id in c.text_all()], 10)
     assert [lk.holder for lk in sbot.bot.flow.requests.locks()] == [fresh_id]
 

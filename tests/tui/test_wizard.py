@@ -177,7 +177,7 @@ def _state_matches_what_was_entered() -> bool:
     from assistant.access_cli import read_mappings
 
     _mode, mappings, _notes = read_mappings(AwsContext(region="us-east-1"), "walk")
-    node_role = f"arn:aws:iam::{ACCOUNT}:role/walk-node-role"
+    node_role = f"arn:aws:iam::{ACCOUNT}:role/walk-us-east-1-node-role"
     assert any(m.source == "aws-auth" and m.arn == node_role and "system:nodes" in m.groups for m in mappings)
 
     # The kubeconfig: written, private, with the alias as context and no credentials.

@@ -83,6 +83,12 @@ STEP = "name: bad\nsteps:\n"
             "bad.yaml:5:21: steps[0].with.cluster: template refers to unknown step 'vcp'",
         ),
         (
+            # A fallback does not excuse a near miss of a step that is there.
+            STEP + "  - id: vpc\n    action: ec2.vpc\n    with: {cluster: x}\n"
+            "  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ steps.vcp.id || spec.metadata.name }}'}\n",
+            "bad.yaml:8:21: steps[1].with.cluster: template refers to unknown step 'vcp'; did you mean 'vpc'?",
+        ),
+        (
             STEP + "  - id: a\n    action: ec2.vpc\n    neds: [b]\n",
             "bad.yaml:5:5: steps[0].neds: unknown field 'neds'; did you mean 'needs'?",
         ),
@@ -134,3 +140,19 @@ def test_unknown_playbook_name_lists_builtins() -> None:
         str(exc.value)
         == "unknown playbook 'clustr'; did you mean 'cluster'? Built-in playbooks: cluster, cni, iam-mappings, kubeconfig, masters, teardown, workers"
     )
+
+
+def test_a_step_of_another_playbook_may_lead_a_fallback(tmp_path: Path) -> None:
+    # How iam-mappings maps the workers' node role when included, and the role's name alone.
+    body = STEP + "  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ steps.node_role.name || names.nodeRole }}'}\n"
+    pb = load_playbook(_write(tmp_path, body, "ok.yaml"))
+    assert [s.id for s in pb.steps] == ["a"]
+    with pytest.raises(InputError, match="template refers to unknown step 'node_role'"):
+        load_playbook(
+            _write(tmp_path, STEP + "  - id: a\n    action: ec2.vpc\n    with: {cluster: '{{ steps.node_role.name }}'}\n")
+        )
+
+
+def test_names_of_global_resources_are_template_variables() -> None:
+    names = base_context({"metadata": {"name": "lk", "region": "eu-west-1"}})["names"]
+    assert names == {"clusterRole": "lk-eu-west-1-cluster-role", "nodeRole": "lk-eu-west-1-node-role"}

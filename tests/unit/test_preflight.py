@@ -1,5 +1,6 @@
-"""Preflight against real HTTP endpoints: moto's server for EC2/EKS, and a tiny local server for
-DescribeClusterVersions (which moto 5.2.5 does not implement)."""
+"""Preflight against real HTTP endpoints: moto's server for EC2/EKS, and tiny local servers for
+DescribeClusterVersions (which moto 5.2.5 does not implement) and for Service Quotas refusing
+to answer (moto's plain server serves no EKS quotas; the sandbox's do, see tests/integration)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from assistant import preflight as preflight_module
-from assistant.preflight import preflight
+from assistant.preflight import preflight, preflight_report
 from assistant.spec import LoadedSpec, loads_spec
 
 REGION = "us-east-1"
@@ -63,9 +64,43 @@ class Calls:
         self.operations.append(model.name)
 
 
+class _QuotasRefused(BaseHTTPRequestHandler):
+    """Service Quotas (JSON 1.1) that answers every call with one error, as a denying policy or an old endpoint does."""
+
+    code = "AccessDeniedException"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        data = json.dumps({"__type": self.code, "message": "User is not authorized to perform servicequotas:ListServiceQuotas"})
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data.encode())
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+        pass
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A local HTTP server with ``handler`` for the duration of a fixture; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def quotas_url() -> Iterator[str]:
+    yield from _serve(_QuotasRefused)
+
+
 @pytest.fixture
-def calls(moto_url: str) -> Calls:
-    return Calls({"ec2": moto_url, "eks": moto_url})
+def calls(moto_url: str, quotas_url: str) -> Calls:
+    return Calls({"ec2": moto_url, "eks": moto_url, "service-quotas": quotas_url})
 
 
 @pytest.fixture
@@ -226,7 +261,35 @@ def test_good_existing_vpc_passes_and_version_check_is_skipped_on_moto(
 
 def test_new_vpc_without_workers_needs_no_ec2(calls: Calls) -> None:
     assert _messages(_spec(""), calls) == []
-    assert calls.services == ["eks"]
+    assert sorted(calls.services) == ["eks", "service-quotas"]
+
+
+# --------------------------------------------------------------------------- quotas
+
+
+@pytest.mark.parametrize(
+    ("code", "source"),
+    [
+        ("AccessDeniedException", "documented default (Service Quotas answered AccessDeniedException)"),
+        ("UnknownOperationException", "documented default (this endpoint does not serve Service Quotas)"),
+    ],
+)
+def test_quotas_fall_back_to_the_documented_defaults(calls: Calls, code: str, source: str) -> None:
+    _QuotasRefused.code = code
+    workers = "".join(f"  - {{name: ng{i}, instanceTypes: [t3.medium]}}\n" for i in range(31))
+    problems, lines = preflight_report(_spec("workers:\n" + workers), calls)
+    assert [str(p) for p in problems] == [
+        "spec.yaml:35:5: workers[30]: cluster demo would have 31 managed node groups (none in the cluster yet, and the "
+        f"spec's), over the EKS quota 'Managed node groups per cluster' (L-6D54EA21) of 30 ({source}); request an "
+        "increase in the Service Quotas console or with `aws service-quotas request-service-quota-increase --service-code "
+        "eks --quota-code L-6D54EA21 --desired-value 31 --region us-east-1`, or use fewer, larger node groups"
+    ]
+    assert f"quota Nodes per managed node group (L-BD136A63): 2 of 450 (the largest max size; {source})" in lines
+    assert (
+        "quota Public endpoint access CIDR ranges per cluster (L-93A74D60): 1 of 40 (the spec's publicCidrs; fixed by EKS, not adjustable)"
+        in lines
+    )
+    _assert_read_only(calls)
 
 
 # --------------------------------------------------------------------------- DescribeClusterVersions
@@ -299,43 +362,37 @@ class _EksVersions(BaseHTTPRequestHandler):
 def versions_url() -> Iterator[str]:
     _EksVersions.seen = []
     _EksVersions.status = 200
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EksVersions)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    yield from _serve(_EksVersions)
 
 
-def test_version_not_offered_lists_the_offered_ones(moto_url: str, versions_url: str) -> None:
-    calls = Calls({"ec2": moto_url, "eks": versions_url})
+def test_version_not_offered_lists_the_offered_ones(moto_url: str, versions_url: str, quotas_url: str) -> None:
+    calls = Calls({"ec2": moto_url, "eks": versions_url, "service-quotas": quotas_url})
     loaded = _spec('masters:\n  version: "1.29"\n')
     assert _messages(loaded, calls) == [
         "spec.yaml:5:12: masters.version: Kubernetes version '1.29' is not offered by EKS in us-east-1; offered: 1.31, 1.32, 1.33"
     ]
-    # Both pages were read, over real HTTP.
-    assert [urlparse(p).path for p in _EksVersions.seen] == ["/cluster-versions", "/cluster-versions"]
-    assert "nextToken=page-2" in _EksVersions.seen[1]
+    # Both pages were read, over real HTTP (the quota checks' cluster lookups come after).
+    pages = [p for p in _EksVersions.seen if urlparse(p).path == "/cluster-versions"]
+    assert len(pages) == 2 and "nextToken=page-2" in pages[1]
     _assert_read_only(calls)
 
 
-def test_unsupported_version_counts_as_not_offered(moto_url: str, versions_url: str) -> None:
-    calls = Calls({"ec2": moto_url, "eks": versions_url})
+def test_unsupported_version_counts_as_not_offered(moto_url: str, versions_url: str, quotas_url: str) -> None:
+    calls = Calls({"ec2": moto_url, "eks": versions_url, "service-quotas": quotas_url})
     loaded = _spec('masters: {version: "1.24"}\n')
     assert _messages(loaded, calls) == [
         "spec.yaml:4:20: masters.version: Kubernetes version '1.24' is not offered by EKS in us-east-1; offered: 1.31, 1.32, 1.33"
     ]
 
 
-def test_offered_version_passes(moto_url: str, versions_url: str) -> None:
-    calls = Calls({"ec2": moto_url, "eks": versions_url})
+def test_offered_version_passes(moto_url: str, versions_url: str, quotas_url: str) -> None:
+    calls = Calls({"ec2": moto_url, "eks": versions_url, "service-quotas": quotas_url})
     assert _messages(_spec('masters: {version: "1.32"}\n'), calls) == []
 
 
-def test_version_check_denied_is_reported(moto_url: str, versions_url: str) -> None:
+def test_version_check_denied_is_reported(moto_url: str, versions_url: str, quotas_url: str) -> None:
     _EksVersions.status = 403
-    calls = Calls({"ec2": moto_url, "eks": versions_url})
+    calls = Calls({"ec2": moto_url, "eks": versions_url, "service-quotas": quotas_url})
     assert _messages(_spec('masters: {version: "1.32"}\n'), calls) == [
         "spec.yaml:4:20: masters.version: could not check the Kubernetes version: AccessDeniedException: "
         "User is not authorized to perform eks:DescribeClusterVersions"

@@ -1527,12 +1527,12 @@ VALID_NOW = [
         ),
         id="china-partition-arns",
     ),
-    # 50 tags per resource, less the four eks-assist adds (was a made-up 40).
+    # 50 tags per resource, less the five eks-assist adds (was a made-up 40).
     pytest.param(
         _spec_in("us-east-1").replace(
-            "region: us-east-1}", "region: us-east-1, tags: {" + ", ".join(f"t{i}: v" for i in range(46)) + "}}"
+            "region: us-east-1}", "region: us-east-1, tags: {" + ", ".join(f"t{i}: v" for i in range(45)) + "}}"
         ),
-        id="forty-six-tags",
+        id="forty-five-tags",
     ),
     # Nodes per managed node group is an adjustable quota (450 by default), checked at plan time.
     pytest.param(_worker_spec("scaling: {min: 0, desired: 1, max: 1500}"), id="max-above-1000"),
@@ -1620,13 +1620,13 @@ REFUSED_NOW = [
     ),
     pytest.param(
         _spec_in("us-east-1").replace(
-            "region: us-east-1}", "region: us-east-1, tags: {" + ", ".join(f"t{i}: v" for i in range(47)) + "}}"
+            "region: us-east-1}", "region: us-east-1, tags: {" + ", ".join(f"t{i}: v" for i in range(46)) + "}}"
         ),
         [
-            "metadata.tags: at most 46 tags are allowed, got 47: AWS allows 50 on a resource and eks-assist adds Name, "
-            "eks-assist:cluster, eks-assist:managed-by, eks-assist:resource to each"
+            "metadata.tags: at most 45 tags are allowed, got 46: AWS allows 50 on a resource and eks-assist adds Name, "
+            "eks-assist:cluster, eks-assist:cluster-arn, eks-assist:managed-by, eks-assist:resource to each"
         ],
-        id="forty-seven-tags",
+        id="forty-six-tags",
     ),
     pytest.param(
         _spec_in("us-east-1", "cni: {addonVersion: v1.19.2}\n"),
@@ -1701,5 +1701,6 @@ def test_our_tag_keys_are_the_ownership_tags_and_name() -> None:
     from assistant import tags
     from assistant.spec import MAX_TAGS, OUR_TAG_KEYS
 
-    assert {*tags.ownership("demo", "vpc"), "Name"} == OUR_TAG_KEYS
+    owner = tags.Owner.of("demo", "us-east-1", "123456789012")
+    assert {*tags.ownership(owner, "vpc"), "Name"} == OUR_TAG_KEYS
     assert MAX_TAGS + len(OUR_TAG_KEYS) == 50

@@ -19,6 +19,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from assistant import access
 from assistant.access import Mapping
 from assistant.errors import InputError, Problem
+from assistant.tags import role_name
 
 from ..bridge import plain_error
 from ..connection import Connection
@@ -46,11 +47,11 @@ def planned_mappings(spec: dict[str, Any], account: str) -> tuple[str, list[Mapp
     """(authentication mode, the mappings this spec would make, node role included)."""
     mode = str(get_path(spec, "masters", "authenticationMode", default="API_AND_CONFIG_MAP"))
     name = str(get_path(spec, "metadata", "name", default=""))
+    region = str(get_path(spec, "metadata", "region", default=""))
     out: list[Mapping] = []
     if mode != "API":
-        out.append(
-            Mapping("aws-auth", f"arn:aws:iam::{account}:role/{name}-node-role", NODE_USERNAME, NODE_GROUPS, section="mapRoles")
-        )
+        node_role = f"arn:aws:iam::{account}:role/{role_name(name, region, 'node')}"
+        out.append(Mapping("aws-auth", node_role, NODE_USERNAME, NODE_GROUPS, section="mapRoles"))
     for m in spec.get("iamMappings") or []:
         source = access.route(str(m.get("kind")), str(m.get("via", "auto")), mode)
         policies = [
@@ -153,7 +154,7 @@ class IamScreen(WizardScreen):
         mode, planned = planned_mappings(self.state.spec, account)
         node_target = "aws-auth" if mode != "API" else "access entry (EKS)"
         table.add_row(
-            Text(f"arn:aws:iam::{account}:role/{self.state.name or '<name>'}-node-role", style="dim"),
+            Text(f"arn:aws:iam::{account}:role/{role_name(self.state.name or '<name>', self.state.region, 'node')}", style="dim"),
             Text("role", style="dim"),
             Text(NODE_USERNAME, style="dim"),
             Text(", ".join(NODE_GROUPS), style="dim"),

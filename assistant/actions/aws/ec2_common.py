@@ -3,6 +3,10 @@
 EC2 networking calls take no idempotency token, so a resource is tagged in the same call
 that creates it (``TagSpecifications``); a retried or resumed create then finds it by tag
 instead of making a second one.
+
+The describe filters match on the cluster's name; :func:`keep_ours` then drops anything whose
+``eks-assist:cluster-arn`` names another cluster (region or account), so it is neither
+adopted nor deleted.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import tags as owntags
-from ..common import error_code
+from ..common import error_code, owner
 
 
 def owned_filters(cluster: str, resource: str | None = None) -> list[dict[str, Any]]:
@@ -26,13 +30,19 @@ def owned_filters(cluster: str, resource: str | None = None) -> list[dict[str, A
     return filters
 
 
+def keep_ours(items: list[dict[str, Any]], cluster: str, ctx: Any) -> list[dict[str, Any]]:
+    """The described EC2 resources (with ``Tags``) whose tags prove they are ``cluster``'s in this region and account."""
+    mine = owner(cluster, ctx)
+    return [item for item in items if owntags.is_ours(owntags.from_aws_list(item.get("Tags")), mine)]
+
+
 def tag_spec(resource_type: str, tags: dict[str, str]) -> list[dict[str, Any]]:
     return [{"ResourceType": resource_type, "Tags": owntags.to_aws_list(tags)}]
 
 
-def name_tags(cluster: str, resource: str, user: dict[str, str]) -> dict[str, str]:
-    """User tags + a Name + our ownership tags."""
-    return {**user, "Name": f"{cluster}-{resource}", **owntags.ownership(cluster, resource)}
+def name_tags(cluster: str, resource: str, user: dict[str, str], ctx: Any) -> dict[str, str]:
+    """User tags + a Name + our ownership tags (for ``cluster`` in the context's region and account)."""
+    return {**user, "Name": f"{cluster}-{resource}", **owntags.ownership(owner(cluster, ctx), resource)}
 
 
 def retry_dependency(call: Callable[[], Any], what: str, timeout: float = 600.0) -> None:

@@ -17,7 +17,7 @@ from ... import tags as owntags
 from ...errors import InputError
 from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import error_code
+from ..common import error_code, owner
 from ..k8s.aws_auth import MappingArgs
 from ..registry import register
 
@@ -125,7 +125,7 @@ class EksAccessEntry(Action):
             for arn in page["accessEntries"]:
                 entry = self._entry(eks, args.cluster, arn)
                 # Only entries we created or that the spec names matter; never read others' in detail.
-                if arn in wanted or owntags.is_ours(entry["tags"], args.cluster):
+                if arn in wanted or owntags.is_ours(entry["tags"], owner(args.cluster, ctx)):
                     state["entries"][arn] = entry
         return state
 
@@ -183,7 +183,7 @@ class EksAccessEntry(Action):
                 before[arn], after[arn] = cur_view, target
                 notes.append(f"~ {arn}")
         for arn, cur in have.items():
-            if arn not in desired and owntags.is_ours(cur["tags"], args.cluster):
+            if arn not in desired and owntags.is_ours(cur["tags"], owner(args.cluster, ctx)):
                 before[arn] = {k: cur[k] for k in ("username", "kubernetesGroups", "type", "policies")}
                 notes.append(f"- {arn}")
         outputs = {"principals": sorted(desired), "authenticationMode": mode}
@@ -222,7 +222,7 @@ class EksAccessEntry(Action):
                     "principalArn": arn,
                     "kubernetesGroups": want["kubernetesGroups"],
                     "type": "STANDARD",
-                    "tags": {**args.tags, **owntags.ownership(args.cluster, "access-entry")},
+                    "tags": {**args.tags, **owntags.ownership(owner(args.cluster, ctx), "access-entry")},
                     "clientRequestToken": ctx.client_token(arn),
                 }
                 if username:

@@ -11,7 +11,19 @@ from ...errors import InputError
 from ...plan import Op
 from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, Str, StrList, compare, error_code, or_none, sorted_list, user_tags
+from ..common import (
+    State,
+    Str,
+    StrList,
+    compare,
+    error_code,
+    left_alone,
+    or_none,
+    owner,
+    refuse_other_owner,
+    sorted_list,
+    user_tags,
+)
 from ..registry import register
 
 AUTH_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
@@ -102,10 +114,10 @@ class EksCluster(Action):
         }
 
     # -- plan ------------------------------------------------------------------------
-    def _desired_tags(self, args: EksClusterArgs) -> dict[str, str]:
-        return {**args.tags, **owntags.ownership(args.name, "eks-cluster")}
+    def _desired_tags(self, args: EksClusterArgs, ctx: ActionContext) -> dict[str, str]:
+        return {**args.tags, **owntags.ownership(owner(args.name, ctx), "eks-cluster")}
 
-    def _desired(self, args: EksClusterArgs) -> dict[str, Any]:
+    def _desired(self, args: EksClusterArgs, ctx: ActionContext) -> dict[str, Any]:
         return {
             "version": args.version,
             "roleArn": args.role_arn,
@@ -118,7 +130,7 @@ class EksCluster(Action):
             "kmsKeyArn": args.kms_key_arn,
             "authenticationMode": args.authentication_mode,
             "serviceCidr": args.service_cidr,
-            "tags": self._desired_tags(args),
+            "tags": self._desired_tags(args, ctx),
         }
 
     @staticmethod
@@ -140,12 +152,13 @@ class EksCluster(Action):
         if args.state == "absent":
             if current is None:
                 return Planned(Op.NOOP, resource, reason="already absent")
-            if not owntags.is_ours(current["tags"], args.name):
-                return Planned(Op.NOOP, resource, notes=["exists but was not created by eks-assist; left alone"])
+            mine = owner(args.name, ctx)
+            if not owntags.is_ours(current["tags"], mine):
+                return Planned(Op.NOOP, resource, notes=[left_alone(current["tags"], mine)])
             notes = self._nodegroup_notes(args, ctx)
             before = {"version": current["version"], "arn": current["arn"]}
             return Planned(Op.DELETE, resource, before=before, reason="teardown", notes=notes)
-        desired = self._desired(args)
+        desired = self._desired(args, ctx)
         if current is None:
             arn = f"arn:aws:eks:{ctx.region}:{ctx.account}:cluster/{args.name}"
             outputs = {
@@ -160,7 +173,10 @@ class EksCluster(Action):
             }
             return Planned(Op.CREATE, resource, after=desired, reason="not found", outputs=outputs)
         outputs = self.outputs_of(current)
-        if not owntags.is_ours(current["tags"], args.name):
+        mine = owner(args.name, ctx)
+        if owntags.owner_of(current["tags"], mine) is owntags.Ownership.OTHER:
+            refuse_other_owner(resource, current["tags"], mine)
+        if not owntags.is_ours(current["tags"], mine):
             return Planned(
                 Op.NOOP, resource, notes=["exists and was not created by eks-assist: used as is, not modified"], outputs=outputs
             )
@@ -203,7 +219,7 @@ class EksCluster(Action):
         foreign = []
         for n in names:
             ng = eks.describe_nodegroup(clusterName=args.name, nodegroupName=n)["nodegroup"]
-            if not owntags.is_ours(ng.get("tags"), args.name):
+            if not owntags.is_ours(ng.get("tags"), owner(args.name, ctx)):
                 foreign.append(n)
         notes = []
         if names:
@@ -251,7 +267,7 @@ class EksCluster(Action):
                 clientRequestToken=ctx.client_token("auth"),
             )
             self._wait_active(args, ctx, "updating authentication mode")
-        missing_tags = {k: v for k, v in self._desired_tags(args).items() if current["tags"].get(k) != v}
+        missing_tags = {k: v for k, v in self._desired_tags(args, ctx).items() if current["tags"].get(k) != v}
         if missing_tags:
             eks.tag_resource(resourceArn=current["arn"], tags=missing_tags)
         return {"name": args.name}
@@ -281,7 +297,7 @@ class EksCluster(Action):
             "roleArn": args.role_arn,
             "resourcesVpcConfig": vpc,
             "accessConfig": {"authenticationMode": args.authentication_mode, "bootstrapClusterCreatorAdminPermissions": True},
-            "tags": self._desired_tags(args),
+            "tags": self._desired_tags(args, ctx),
             "clientRequestToken": ctx.client_token(),
         }
         if args.version:
@@ -304,7 +320,7 @@ class EksCluster(Action):
         names = [n for page in eks.get_paginator("list_nodegroups").paginate(clusterName=args.name) for n in page["nodegroups"]]
         for n in names:
             ng = eks.describe_nodegroup(clusterName=args.name, nodegroupName=n)["nodegroup"]
-            if not owntags.is_ours(ng.get("tags"), args.name):
+            if not owntags.is_ours(ng.get("tags"), owner(args.name, ctx)):
                 raise InputError(
                     f"cluster {args.name} still has node group {n}, which eks-assist did not create; delete it first"
                 )
@@ -360,7 +376,7 @@ class EksCluster(Action):
     def wait(self, args: EksClusterArgs, outputs: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
         if args.state == "absent":
             current = self.read(args, ctx)
-            if current is None or not owntags.is_ours(current["tags"], args.name):
+            if current is None or not owntags.is_ours(current["tags"], owner(args.name, ctx)):
                 return {}
             self._wait_gone(
                 lambda: ctx.client("eks").describe_cluster(name=args.name)["cluster"]["status"],

@@ -10,7 +10,19 @@ from ... import tags as owntags
 from ...plan import Op
 from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, Str, StrList, compare, error_code, or_none, sorted_list, user_tags
+from ..common import (
+    State,
+    Str,
+    StrList,
+    compare,
+    error_code,
+    left_alone,
+    or_none,
+    owner,
+    refuse_other_owner,
+    sorted_list,
+    user_tags,
+)
 from ..registry import register
 
 REPLACE_FIELDS = ("nodeRoleArn", "subnetIds", "instanceTypes", "amiType", "capacityType", "diskSize", "launchTemplate")
@@ -116,8 +128,8 @@ class EksNodegroup(Action):
             raise
         return sorted(c.get("resourcesVpcConfig", {}).get("subnetIds", []))
 
-    def _desired_tags(self, args: EksNodegroupArgs) -> dict[str, str]:
-        return {**args.tags, **owntags.ownership(args.cluster, f"nodegroup/{args.name}")}
+    def _desired_tags(self, args: EksNodegroupArgs, ctx: ActionContext) -> dict[str, str]:
+        return {**args.tags, **owntags.ownership(owner(args.cluster, ctx), f"nodegroup/{args.name}")}
 
     def _desired(self, args: EksNodegroupArgs, ctx: ActionContext) -> dict[str, Any]:
         subnets = args.subnet_ids if args.subnet_ids else self._cluster_subnets(args, ctx)
@@ -133,7 +145,7 @@ class EksNodegroup(Action):
             "labels": dict(args.labels),
             "taints": sorted(_taint_key(t.model_dump()) for t in args.taints),
             "launchTemplate": args.launch_template.model_dump() if args.launch_template else None,
-            "tags": self._desired_tags(args),
+            "tags": self._desired_tags(args, ctx),
         }
 
     def plan(self, args: EksNodegroupArgs, current: dict[str, Any] | None, ctx: ActionContext) -> Planned:
@@ -141,8 +153,9 @@ class EksNodegroup(Action):
         if args.state == "absent":
             if current is None:
                 return Planned(Op.NOOP, resource, reason="already absent")
-            if not owntags.is_ours(current["tags"], args.cluster):
-                return Planned(Op.NOOP, resource, notes=["exists but was not created by eks-assist; left alone"])
+            mine = owner(args.cluster, ctx)
+            if not owntags.is_ours(current["tags"], mine):
+                return Planned(Op.NOOP, resource, notes=[left_alone(current["tags"], mine)])
             return Planned(
                 Op.DELETE,
                 resource,
@@ -156,7 +169,10 @@ class EksNodegroup(Action):
                 Op.CREATE, resource, after=desired, reason="not found", outputs={"name": args.name, "arn": arn_unknown}
             )
         outputs = {"name": args.name, "arn": current["arn"]}
-        if not owntags.is_ours(current["tags"], args.cluster):
+        mine = owner(args.cluster, ctx)
+        if owntags.owner_of(current["tags"], mine) is owntags.Ownership.OTHER:
+            refuse_other_owner(resource, current["tags"], mine)
+        if not owntags.is_ours(current["tags"], mine):
             return Planned(
                 Op.NOOP, resource, notes=["exists and was not created by eks-assist: used as is, not modified"], outputs=outputs
             )
@@ -201,7 +217,7 @@ class EksNodegroup(Action):
                 "instanceTypes": args.instance_types,
                 "capacityType": args.capacity_type,
                 "labels": args.labels,
-                "tags": self._desired_tags(args),
+                "tags": self._desired_tags(args, ctx),
                 "clientRequestToken": ctx.client_token(),
             }
             if args.scaling:
@@ -249,7 +265,7 @@ class EksNodegroup(Action):
             eks.update_nodegroup_config(
                 clusterName=args.cluster, nodegroupName=args.name, clientRequestToken=ctx.client_token("config"), **update
             )
-        missing_tags = {k: v for k, v in self._desired_tags(args).items() if current["tags"].get(k) != v}
+        missing_tags = {k: v for k, v in self._desired_tags(args, ctx).items() if current["tags"].get(k) != v}
         if missing_tags:
             eks.tag_resource(resourceArn=current["arn"], tags=missing_tags)
         return {"name": args.name}
@@ -258,7 +274,7 @@ class EksNodegroup(Action):
         what = f"node group {args.name}"
         if args.state == "absent":
             current = self.read(args, ctx)
-            if current is None or not owntags.is_ours(current["tags"], args.cluster):
+            if current is None or not owntags.is_ours(current["tags"], owner(args.cluster, ctx)):
                 return {}
 
             def gone() -> tuple[bool, str]:

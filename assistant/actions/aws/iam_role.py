@@ -1,18 +1,31 @@
-"""``iam.role``: an IAM role that a service (EKS, EC2) assumes, with managed policies."""
+"""``iam.role``: an IAM role that a service (EKS, EC2) assumes, with managed policies.
+
+IAM is global, so a role is only ever ours when its ``eks-assist:cluster-arn`` tag names this
+cluster in this region and account (see :mod:`assistant.tags`). A role tagged for another
+cluster is never adopted: the plan refuses. A role an older eks-assist tagged without the
+region (``LEGACY``) may serve the cluster of the same name in another region, so it is used
+as it is where a cluster runs on it, and never modified or deleted.
+
+``usedBy`` ties the role to what runs on it: ``cluster`` (the control plane's role) or
+``nodegroups`` (the node role). EKS cannot change either on a running cluster or node group
+without replacing it, so when they already run on another role (typically one named by an
+older eks-assist, ``<name>-cluster-role``), that role is the one planned: kept, not swapped.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from typing import Any
+from collections import Counter
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from ... import tags as owntags
 from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, error_code, or_none
+from ..common import State, error_code, left_alone, or_none, owner, refuse_other_owner
 from ..registry import register
 
 
@@ -23,6 +36,12 @@ class IamRoleArgs(ActionArgs):
     cluster: str
     service: str = Field(default="", description="service principal allowed to assume the role, e.g. eks.amazonaws.com")
     managed_policies: list[str] = Field(default_factory=list, alias="managedPolicies")
+    used_by: Literal["cluster", "nodegroups"] | None = Field(
+        default=None,
+        alias="usedBy",
+        description="what runs on the role: the cluster's control plane or its node groups; "
+        "if they already run on another role, that role is kept",
+    )
     tags: dict[str, str] = Field(default_factory=dict)
     state: State = "present"
 
@@ -31,6 +50,7 @@ class IamRoleArgs(ActionArgs):
     def _fit(cls, v: str) -> str:
         # IAM caps role names at 64 characters while cluster names may have 100: shorten
         # long ones deterministically so the same cluster always maps to the same role.
+        # (The built-in playbooks pass names from tags.role_name, which already fit.)
         if len(v) > 64:
             v = f"{v[:55]}-{hashlib.sha256(v.encode()).hexdigest()[:8]}"
         if not re.match(r"^[\w+=,.@-]+$", v):
@@ -49,6 +69,11 @@ def trust_policy(service: str) -> dict[str, Any]:
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
     }
+
+
+def _role_name(arn: str) -> str:
+    """The role name in a role ARN (any path dropped)."""
+    return arn.rsplit("/", 1)[-1]
 
 
 @register
@@ -70,15 +95,19 @@ class IamRole(Action):
         "iam:DeleteRolePolicy",
         "iam:ListInstanceProfilesForRole",
         "iam:RemoveRoleFromInstanceProfile",
+        "iam:UpdateAssumeRolePolicy",
+        "eks:DescribeCluster",
+        "eks:ListNodegroups",
+        "eks:DescribeNodegroup",
     )
 
-    def read(self, args: IamRoleArgs, ctx: ActionContext) -> dict[str, Any] | None:
-        iam = ctx.client("iam")
-        role = or_none(lambda: iam.get_role(RoleName=args.name)["Role"], "NoSuchEntity")
+    # -- read ------------------------------------------------------------------------
+    def _get(self, iam: Any, name: str) -> dict[str, Any] | None:
+        role = or_none(lambda: iam.get_role(RoleName=name)["Role"], "NoSuchEntity")
         if role is None:
             return None
         policies: list[str] = []
-        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=args.name):
+        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
             policies.extend(p["PolicyArn"] for p in page["AttachedPolicies"])
         doc = role.get("AssumeRolePolicyDocument") or {}
         if isinstance(doc, str):
@@ -97,87 +126,186 @@ class IamRole(Action):
             "tags": owntags.from_aws_list(role.get("Tags")),
         }
 
-    def _desired_tags(self, args: IamRoleArgs) -> dict[str, str]:
-        return {**args.tags, **owntags.ownership(args.cluster, f"iam-role/{args.name}")}
+    def _running_on(self, args: IamRoleArgs, ctx: ActionContext) -> str | None:
+        """The ARN of the role this region's cluster (or its node groups) runs on now, if any."""
+        eks = ctx.client("eks")
+        if args.used_by == "cluster":
+            cluster = or_none(lambda: eks.describe_cluster(name=args.cluster)["cluster"])
+            return str(cluster["roleArn"]) if cluster and cluster.get("roleArn") else None
+        if args.used_by != "nodegroups":
+            return None
+        try:
+            names = [
+                n for page in eks.get_paginator("list_nodegroups").paginate(clusterName=args.cluster) for n in page["nodegroups"]
+            ]
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+        mine = owner(args.cluster, ctx)
+        roles: Counter[str] = Counter()
+        for n in sorted(names):
+            ng = or_none(lambda n=n: eks.describe_nodegroup(clusterName=args.cluster, nodegroupName=n)["nodegroup"])
+            if ng and ng.get("nodeRole") and owntags.is_ours(ng.get("tags"), mine):
+                roles[str(ng["nodeRole"])] += 1
+        # The role most of our node groups run on; ties go to the first by ARN, for stable plans.
+        return sorted(roles.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if roles else None
+
+    def read(self, args: IamRoleArgs, ctx: ActionContext) -> dict[str, Any] | None:
+        iam = ctx.client("iam")
+        role = self._get(iam, args.name)
+        in_use = None
+        if args.used_by and role is None:
+            # Only when the role of this name is missing: a cluster we made under this naming
+            # runs on it, and a cluster from before it (or made otherwise) runs on another.
+            arn = self._running_on(args, ctx)
+            if arn and _role_name(arn) != args.name:
+                in_use = self._get(iam, _role_name(arn))
+        if role is None and in_use is None:
+            return None
+        return {"role": role, "inUse": in_use}
+
+    # -- plan ------------------------------------------------------------------------
+    def _desired_tags(self, args: IamRoleArgs, ctx: ActionContext) -> dict[str, str]:
+        return {**args.tags, **owntags.ownership(owner(args.cluster, ctx), f"iam-role/{args.name}")}
 
     def plan(self, args: IamRoleArgs, current: dict[str, Any] | None, ctx: ActionContext) -> Planned:
-        arn = f"arn:aws:iam::{ctx.account}:role/{args.name}"
-        resource = f"IAM role {args.name}"
-        outputs = {"arn": arn, "name": args.name}
-        desired = {
-            "name": args.name,
-            "assumedBy": [args.service],
-            "managedPolicies": sorted(args.managed_policies),
-            "tags": self._desired_tags(args),
-        }
+        mine = owner(args.cluster, ctx)
+        role = (current or {}).get("role")
+        in_use = (current or {}).get("inUse")
         if args.state == "absent":
-            if current is None:
-                return Planned(Op.NOOP, resource, reason="already absent")
-            if not owntags.is_ours(current["tags"], args.cluster):
-                return Planned(Op.NOOP, resource, notes=["exists but was not created by eks-assist for this cluster; left alone"])
-            before = {"name": current["name"], "managedPolicies": current["managedPolicies"]}
-            return Planned(Op.DELETE, resource, before=before, reason="teardown")
-        if current is None:
-            return Planned(Op.CREATE, resource, after=desired, reason="not found", outputs=outputs)
-        outputs["arn"] = current["arn"]
-        before = {
-            "name": current["name"],
-            "assumedBy": current["services"],
-            "managedPolicies": current["managedPolicies"],
-            "tags": current["tags"],
-        }
-        if not owntags.is_ours(current["tags"], args.cluster):
-            missing = sorted(set(args.managed_policies) - set(current["managedPolicies"]))
-            notes = ["exists and was not created by eks-assist: used as is, not modified"]
-            if missing:
-                notes.append(f"it lacks policies this cluster needs: {', '.join(missing)}")
-            return Planned(Op.NOOP, resource, notes=notes, outputs=outputs)
-        after = dict(desired)
-        # Policies attached by someone else stay attached; we only add what is missing.
-        after["managedPolicies"] = sorted(set(current["managedPolicies"]) | set(args.managed_policies))
-        after["tags"] = {**current["tags"], **desired["tags"]}
-        if args.service not in current["services"]:
-            after["assumedBy"] = sorted({*current["services"], args.service})
+            return self._plan_absent(args, role, in_use, mine)
+        if in_use is not None:
+            return self._plan_in_use(args, in_use, mine)
+        resource = f"IAM role {args.name}"
+        if role is None:
+            arn = f"arn:{mine.partition}:iam::{ctx.account}:role/{args.name}"
+            desired = {
+                "name": args.name,
+                "assumedBy": [args.service],
+                "managedPolicies": sorted(args.managed_policies),
+                "tags": self._desired_tags(args, ctx),
+            }
+            return Planned(Op.CREATE, resource, after=desired, reason="not found", outputs={"arn": arn, "name": args.name})
+        kind = owntags.owner_of(role["tags"], mine, scope="global")
+        if kind is owntags.Ownership.OTHER:
+            refuse_other_owner(resource, role["tags"], mine)
+        if kind is not owntags.Ownership.OURS:
+            return self._used_as_is(args, role, resource, mine)
+        return self._plan_update(args, role, resource, ctx)
+
+    def _plan_absent(
+        self, args: IamRoleArgs, role: dict[str, Any] | None, in_use: dict[str, Any] | None, mine: owntags.Owner
+    ) -> Planned:
+        resource = f"IAM role {args.name}"
+        notes = []
+        if in_use is not None:
+            # The role the cluster runs on under another name (an older eks-assist's, or one made
+            # outside): deleted only when its tags prove it is this cluster's.
+            if owntags.is_ours(in_use["tags"], mine, scope="global"):
+                before = {"name": in_use["name"], "managedPolicies": in_use["managedPolicies"]}
+                return Planned(Op.DELETE, f"IAM role {in_use['name']}", before=before, reason="teardown")
+            notes.append(f"{args.cluster} runs on IAM role {in_use['name']}: {left_alone(in_use['tags'], mine, 'global')}")
+        if role is None:
+            return Planned(Op.NOOP, resource, reason="already absent", notes=notes)
+        if not owntags.is_ours(role["tags"], mine, scope="global"):
+            return Planned(Op.NOOP, resource, notes=[*notes, left_alone(role["tags"], mine, "global")])
+        before = {"name": role["name"], "managedPolicies": role["managedPolicies"]}
+        return Planned(Op.DELETE, resource, before=before, reason="teardown", notes=notes)
+
+    def _plan_in_use(self, args: IamRoleArgs, in_use: dict[str, Any], mine: owntags.Owner) -> Planned:
+        """The cluster (or its node groups) already runs on another role: keep it, since swapping means replacing."""
+        resource = f"IAM role {in_use['name']}"
+        what = "cluster" if args.used_by == "cluster" else "node groups"
+        note = (
+            f"{args.cluster}'s {what} already run on this role, not on {args.name}; it is kept, because EKS "
+            f"cannot change the role of a running {what.rstrip('s')} without replacing it"
+        )
+        kind = owntags.owner_of(in_use["tags"], mine, scope="global")
+        if kind is owntags.Ownership.OURS:
+            planned = self._plan_update(args, in_use, resource, None)
+            planned.notes.insert(0, note)
+            return planned
+        used = self._used_as_is(args, in_use, resource, mine)
+        used.notes.insert(0, note)
+        return used
+
+    def _used_as_is(self, args: IamRoleArgs, role: dict[str, Any], resource: str, mine: owntags.Owner) -> Planned:
+        """A role that is not provably ours: used, never modified (and never deleted by teardown)."""
+        kind = owntags.owner_of(role["tags"], mine, scope="global")
+        if kind is owntags.Ownership.LEGACY:
+            notes = [
+                "an older eks-assist created it without recording the region; it may also serve the cluster of this "
+                "name in another region, so it is used as is: never modified, and never deleted by destroy"
+            ]
+        elif kind is owntags.Ownership.OTHER:
+            notes = [f"it belongs to {owntags.recorded_owner(role['tags'])}: used as is, never modified or deleted here"]
         else:
-            after["assumedBy"] = current["services"]
+            notes = ["exists and was not created by eks-assist: used as is, not modified"]
+        missing = sorted(set(args.managed_policies) - set(role["managedPolicies"]))
+        if missing:
+            notes.append(f"it lacks policies this cluster needs: {', '.join(missing)}")
+        return Planned(Op.NOOP, resource, notes=notes, outputs={"arn": role["arn"], "name": role["name"]})
+
+    def _plan_update(self, args: IamRoleArgs, role: dict[str, Any], resource: str, ctx: ActionContext | None) -> Planned:
+        """A role of ours: add missing policies, trust and tags; never remove what others attached."""
+        outputs = {"arn": role["arn"], "name": role["name"]}
+        before = {
+            "name": role["name"],
+            "assumedBy": role["services"],
+            "managedPolicies": role["managedPolicies"],
+            "tags": role["tags"],
+        }
+        after = dict(before)
+        # Policies attached by someone else stay attached; we only add what is missing.
+        after["managedPolicies"] = sorted(set(role["managedPolicies"]) | set(args.managed_policies))
+        if ctx is not None:
+            after["tags"] = {**role["tags"], **self._desired_tags(args, ctx)}
+        if args.service not in role["services"]:
+            after["assumedBy"] = sorted({*role["services"], args.service})
         if after == before:
             return Planned(Op.NOOP, resource, outputs=outputs)
         changed = [k for k in after if after[k] != before.get(k)]
         return Planned(Op.UPDATE, resource, before=before, after=after, reason=f"{', '.join(changed)} differ", outputs=outputs)
 
+    # -- apply -----------------------------------------------------------------------
     def apply(self, args: IamRoleArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext) -> dict[str, Any]:
         iam = ctx.client("iam")
+        target = (current or {}).get("inUse") or (current or {}).get("role")
         if planned.op is Op.DELETE:
-            self._delete(iam, args.name)
+            assert target is not None
+            self._delete(iam, target["name"])
             return {}
-        tags = self._desired_tags(args)
+        tags = self._desired_tags(args, ctx)
         if planned.op is Op.CREATE:
             try:
                 iam.create_role(
                     RoleName=args.name,
                     AssumeRolePolicyDocument=json.dumps(trust_policy(args.service)),
-                    Description=f"eks-assist: {args.service} role for cluster {args.cluster}",
+                    Description=f"eks-assist: {args.service} role for cluster {args.cluster} in {ctx.region}",
                     Tags=owntags.to_aws_list(tags),
                 )
             except Exception as exc:
                 # Created by an earlier, interrupted attempt of this same run: carry on.
                 if error_code(exc) != "EntityAlreadyExists":
                     raise
-            current = self.read(args, ctx)
-            assert current is not None
-        assert current is not None
+            target = self._get(iam, args.name)
+            assert target is not None
+        assert target is not None
+        name = target["name"]
         after = planned.after or {}
-        if args.service not in current["services"]:
-            services = sorted({*current["services"], args.service})
+        if args.service not in target["services"]:
+            services = sorted({*target["services"], args.service})
             doc = trust_policy(args.service)
             doc["Statement"][0]["Principal"]["Service"] = services
-            iam.update_assume_role_policy(RoleName=args.name, PolicyDocument=json.dumps(doc))
-        for arn in sorted(set(after.get("managedPolicies", [])) - set(current["managedPolicies"])):
-            iam.attach_role_policy(RoleName=args.name, PolicyArn=arn)
-        missing_tags = {k: v for k, v in tags.items() if current["tags"].get(k) != v}
-        if missing_tags:
-            iam.tag_role(RoleName=args.name, Tags=owntags.to_aws_list(missing_tags))
-        return {"arn": current["arn"], "name": args.name}
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(doc))
+        for arn in sorted(set(after.get("managedPolicies", [])) - set(target["managedPolicies"])):
+            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        if name == args.name:
+            missing_tags = {k: v for k, v in tags.items() if target["tags"].get(k) != v}
+            if missing_tags:
+                iam.tag_role(RoleName=name, Tags=owntags.to_aws_list(missing_tags))
+        return {"arn": target["arn"], "name": name}
 
     def _delete(self, iam: Any, name: str) -> None:
         try:

@@ -11,7 +11,7 @@ from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, Str
 from ..registry import register
-from .ec2_common import name_tags, owned_filters, retry_dependency, tag_spec
+from .ec2_common import keep_ours, name_tags, owned_filters, retry_dependency, tag_spec
 
 RESOURCE = "igw"
 
@@ -41,7 +41,11 @@ class InternetGateway(Action):
     )
 
     def read(self, args: InternetGatewayArgs, ctx: ActionContext) -> dict[str, Any] | None:
-        igws = ctx.client("ec2").describe_internet_gateways(Filters=owned_filters(args.cluster, RESOURCE))["InternetGateways"]
+        igws = keep_ours(
+            ctx.client("ec2").describe_internet_gateways(Filters=owned_filters(args.cluster, RESOURCE))["InternetGateways"],
+            args.cluster,
+            ctx,
+        )
         if not igws:
             return None
         igw = sorted(igws, key=lambda g: g["InternetGatewayId"])[0]
@@ -85,7 +89,7 @@ class InternetGateway(Action):
             return {}
         if current is None:
             igw = ec2.create_internet_gateway(
-                TagSpecifications=tag_spec("internet-gateway", name_tags(args.cluster, RESOURCE, args.tags))
+                TagSpecifications=tag_spec("internet-gateway", name_tags(args.cluster, RESOURCE, args.tags, ctx))
             )
             current = {"id": igw["InternetGateway"]["InternetGatewayId"], "attachedTo": []}
         if args.vpc_id not in current["attachedTo"]:

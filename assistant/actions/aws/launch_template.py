@@ -15,7 +15,7 @@ from pydantic import Field
 from ... import tags as owntags
 from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import State, error_code
+from ..common import State, error_code, left_alone, owner, refuse_other_owner
 from ..registry import register
 from .ec2_common import tag_spec
 
@@ -102,8 +102,9 @@ class LaunchTemplate(Action):
         if args.state == "absent":
             if current is None:
                 return Planned(Op.NOOP, resource, reason="already absent")
-            if not owntags.is_ours(current["tags"], args.cluster):
-                return Planned(Op.NOOP, resource, notes=["exists but was not created by eks-assist; left alone"])
+            mine = owner(args.cluster, ctx)
+            if not owntags.is_ours(current["tags"], mine):
+                return Planned(Op.NOOP, resource, notes=[left_alone(current["tags"], mine)])
             return Planned(Op.DELETE, resource, before={"id": current["id"], "imageId": current["imageId"]}, reason="teardown")
         after = {"imageId": args.image_id, "diskSize": args.disk_size}
         if current is None:
@@ -117,7 +118,10 @@ class LaunchTemplate(Action):
             )
         outputs = {"id": current["id"], "version": current["version"]}
         before = {"imageId": current["imageId"], "diskSize": current["diskSize"]}
-        if not owntags.is_ours(current["tags"], args.cluster):
+        mine = owner(args.cluster, ctx)
+        if owntags.owner_of(current["tags"], mine) is owntags.Ownership.OTHER:
+            refuse_other_owner(resource, current["tags"], mine)
+        if not owntags.is_ours(current["tags"], mine):
             return Planned(
                 Op.NOOP, resource, notes=["exists and was not created by eks-assist: used as is, not modified"], outputs=outputs
             )
@@ -140,7 +144,7 @@ class LaunchTemplate(Action):
             assert current is not None
             ec2.delete_launch_template(LaunchTemplateId=current["id"])
             return {}
-        tags = {**args.tags, "Name": args.name, **owntags.ownership(args.cluster, f"launch-template/{args.name}")}
+        tags = {**args.tags, "Name": args.name, **owntags.ownership(owner(args.cluster, ctx), f"launch-template/{args.name}")}
         try:
             lt = ec2.create_launch_template(
                 LaunchTemplateName=args.name,

@@ -11,7 +11,7 @@ from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, Str, StrList
 from ..registry import register
-from .ec2_common import name_tags, owned_filters, retry_dependency, tag_spec
+from .ec2_common import keep_ours, name_tags, owned_filters, retry_dependency, tag_spec
 
 RESOURCE = "public-rt"
 
@@ -44,7 +44,11 @@ class RouteTable(Action):
     )
 
     def read(self, args: RouteTableArgs, ctx: ActionContext) -> dict[str, Any] | None:
-        rts = ctx.client("ec2").describe_route_tables(Filters=owned_filters(args.cluster, RESOURCE))["RouteTables"]
+        rts = keep_ours(
+            ctx.client("ec2").describe_route_tables(Filters=owned_filters(args.cluster, RESOURCE))["RouteTables"],
+            args.cluster,
+            ctx,
+        )
         if not rts:
             return None
         rt = sorted(rts, key=lambda r: r["RouteTableId"])[0]
@@ -90,7 +94,7 @@ class RouteTable(Action):
             return {}
         if current is None:
             rt = ec2.create_route_table(
-                VpcId=args.vpc_id, TagSpecifications=tag_spec("route-table", name_tags(args.cluster, RESOURCE, args.tags))
+                VpcId=args.vpc_id, TagSpecifications=tag_spec("route-table", name_tags(args.cluster, RESOURCE, args.tags, ctx))
             )
             current = {"id": rt["RouteTable"]["RouteTableId"], "defaultRoute": None, "associations": {}}
         if current["defaultRoute"] != args.gateway_id:

@@ -11,7 +11,7 @@ from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, Str
 from ..registry import register
-from .ec2_common import name_tags, owned_filters, retry_dependency, tag_spec
+from .ec2_common import keep_ours, name_tags, owned_filters, retry_dependency, tag_spec
 
 RESOURCE = "control-plane-sg"
 
@@ -41,7 +41,11 @@ class SecurityGroup(Action):
     )
 
     def read(self, args: SecurityGroupArgs, ctx: ActionContext) -> dict[str, Any] | None:
-        sgs = ctx.client("ec2").describe_security_groups(Filters=owned_filters(args.cluster, RESOURCE))["SecurityGroups"]
+        sgs = keep_ours(
+            ctx.client("ec2").describe_security_groups(Filters=owned_filters(args.cluster, RESOURCE))["SecurityGroups"],
+            args.cluster,
+            ctx,
+        )
         if not sgs:
             return None
         sg = sorted(sgs, key=lambda g: g["GroupId"])[0]
@@ -98,7 +102,7 @@ class SecurityGroup(Action):
                 GroupName=f"{args.cluster}-{RESOURCE}",
                 Description=args.description,
                 VpcId=args.vpc_id,
-                TagSpecifications=tag_spec("security-group", name_tags(args.cluster, RESOURCE, args.tags)),
+                TagSpecifications=tag_spec("security-group", name_tags(args.cluster, RESOURCE, args.tags, ctx)),
             )
             current = {"id": sg["GroupId"], "selfIngress": False}
         if not current["selfIngress"]:

@@ -14,7 +14,7 @@ from ...plan import Op, Unknown
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, Str
 from ..registry import register
-from .ec2_common import name_tags, owned_filters, retry_dependency, tag_spec
+from .ec2_common import keep_ours, name_tags, owned_filters, retry_dependency, tag_spec
 
 
 class SubnetsArgs(ActionArgs):
@@ -63,7 +63,7 @@ class Subnets(Action):
         return names[:count]
 
     def read(self, args: SubnetsArgs, ctx: ActionContext) -> dict[str, Any] | None:
-        subnets = ctx.client("ec2").describe_subnets(Filters=owned_filters(args.cluster))["Subnets"]
+        subnets = keep_ours(ctx.client("ec2").describe_subnets(Filters=owned_filters(args.cluster))["Subnets"], args.cluster, ctx)
         found: dict[str, dict[str, Any]] = {}
         for sn in subnets:
             tags = owntags.from_aws_list(sn.get("Tags"))
@@ -138,7 +138,7 @@ class Subnets(Action):
             s = found.get(d["key"])
             if s is None:
                 tags = {
-                    **name_tags(args.cluster, d["key"], args.tags),
+                    **name_tags(args.cluster, d["key"], args.tags, ctx),
                     "kubernetes.io/role/elb": "1",
                     f"kubernetes.io/cluster/{args.cluster}": "shared",
                 }

@@ -11,7 +11,7 @@ from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State
 from ..registry import register
-from .ec2_common import name_tags, owned_filters, retry_dependency, tag_spec
+from .ec2_common import keep_ours, name_tags, owned_filters, retry_dependency, tag_spec
 
 RESOURCE = "vpc"
 
@@ -37,7 +37,7 @@ class Vpc(Action):
 
     def read(self, args: VpcArgs, ctx: ActionContext) -> dict[str, Any] | None:
         ec2 = ctx.client("ec2")
-        vpcs = ec2.describe_vpcs(Filters=owned_filters(args.cluster, RESOURCE))["Vpcs"]
+        vpcs = keep_ours(ec2.describe_vpcs(Filters=owned_filters(args.cluster, RESOURCE))["Vpcs"], args.cluster, ctx)
         if not vpcs:
             return None
         vpcs.sort(key=lambda v: v["VpcId"])
@@ -66,7 +66,7 @@ class Vpc(Action):
             "cidr": args.cidr,
             "enableDnsSupport": True,
             "enableDnsHostnames": True,
-            "tags": name_tags(args.cluster, RESOURCE, args.tags),
+            "tags": name_tags(args.cluster, RESOURCE, args.tags, ctx),
         }
         if current is None:
             return Planned(
@@ -105,7 +105,7 @@ class Vpc(Action):
             assert current is not None
             retry_dependency(lambda: ec2.delete_vpc(VpcId=current["id"]), "vpc")
             return {}
-        tags = name_tags(args.cluster, RESOURCE, args.tags)
+        tags = name_tags(args.cluster, RESOURCE, args.tags, ctx)
         if planned.op is Op.CREATE:
             vpc_id = ec2.create_vpc(CidrBlock=args.cidr, TagSpecifications=tag_spec("vpc", tags))["Vpc"]["VpcId"]
             ec2.get_waiter("vpc_exists").wait(VpcIds=[vpc_id], WaiterConfig={"Delay": 1, "MaxAttempts": 60})

@@ -47,6 +47,12 @@ class AwsAuthArgs(ActionArgs):
         default_factory=list, alias="nodeRoles", description="node role ARNs (or role names in this account)"
     )
     authentication_mode: str | None = Field(default=None, alias="authenticationMode", description="the spec's mode")
+    follow_node_groups: bool = Field(
+        default=False,
+        alias="nodeRolesFollowNodegroups",
+        description="a node role given by name that no node group runs on, while all the cluster's node groups run "
+        "on one other role, stands for that role (clusters made under older role names keep theirs)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> AwsAuthArgs:
@@ -151,7 +157,21 @@ class AwsAuth(Action):
         return state
 
     # -- plan ------------------------------------------------------------------------
-    def _desired(self, args: AwsAuthArgs, mode: str, ctx: ActionContext) -> dict[str, dict[str, Any]]:
+    def _node_role_arns(self, args: AwsAuthArgs, ctx: ActionContext, in_use: dict[str, list[str]]) -> list[str]:
+        """The node role ARNs to map: as given, or (``follow_node_groups``) the one role the node groups run on."""
+        arns = []
+        for role in args.node_roles:
+            arn = role if role.startswith("arn:") else f"arn:aws:iam::{ctx.account}:role/{role}"
+            # Only a role given by name is a guess (iam-mappings run alone); an ARN comes from the
+            # node_role step, which already keeps the role running node groups use.
+            if args.follow_node_groups and not role.startswith("arn:") and arn not in in_use and len(in_use) == 1:
+                arn = next(iter(in_use))
+            arns.append(arn)
+        return arns
+
+    def _desired(
+        self, args: AwsAuthArgs, mode: str, ctx: ActionContext, in_use: dict[str, list[str]] | None = None
+    ) -> dict[str, dict[str, Any]]:
         desired: dict[str, dict[str, Any]] = {s: {} for s in aa.SECTIONS}
         if mode == "API":
             for m in args.mappings:
@@ -161,8 +181,7 @@ class AwsAuth(Action):
                         + ("; accounts can only be mapped in aws-auth" if m.kind == "account" else "; use via: access-entry")
                     )
             return desired
-        for role in args.node_roles:
-            arn = role if role.startswith("arn:") else f"arn:aws:iam::{ctx.account}:role/{role}"
+        for arn in self._node_role_arns(args, ctx, in_use or {}):
             entry = aa.node_entry(arn)
             desired["mapRoles"][entry["rolearn"]] = entry
         for m in args.mappings:
@@ -178,7 +197,7 @@ class AwsAuth(Action):
     def plan(self, args: AwsAuthArgs, current: dict[str, Any] | None, ctx: ActionContext) -> Planned:
         resource = f"aws-auth ConfigMap of {args.cluster}"
         mode = access.later_mode(args.authentication_mode, current["mode"] if current else None)
-        desired = self._desired(args, mode, ctx)
+        desired = self._desired(args, mode, ctx, (current or {}).get("nodeRoles"))
         cm = (current or {}).get("configMap")
         doc = aa.AwsAuth.parse(cm["data"], cm["annotations"]) if cm else aa.AwsAuth.parse({})
         before: dict[str, dict[str, Any]] = {}
@@ -230,7 +249,7 @@ class AwsAuth(Action):
         if cluster is None or cluster.get("status") != "ACTIVE":
             raise RuntimeError(f"cluster {args.cluster} is not ACTIVE; cannot edit aws-auth")
         mode = access.later_mode(args.authentication_mode, (cluster.get("accessConfig") or {}).get("authenticationMode"))
-        desired = self._desired(args, mode, ctx)
+        desired = self._desired(args, mode, ctx, (current or {}).get("nodeRoles"))
         # Only the removals in the plan (which the runner matched against the approved one):
         # entries another run added meanwhile stay.
         removals: dict[str, list[str]] = {}

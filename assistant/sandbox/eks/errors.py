@@ -47,3 +47,10 @@ class InvalidRequest(EksError):
 
     status = 400
     code = "InvalidRequestException"
+
+
+class ResourceLimitExceeded(EksError):
+    """400: a service quota would be exceeded (e.g. clusters per Region, node groups per cluster)."""
+
+    status = 400
+    code = "ResourceLimitExceededException"

@@ -10,7 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from assistant.sandbox.caller import caller
-from assistant.sandbox.eks import access, addons, clusters, nodegroups, render, updates
+from assistant.sandbox.eks import access, addons, clusters, limits, nodegroups, render, updates
 from assistant.sandbox.eks.call import EksCall
 from assistant.sandbox.eks.errors import EksError
 from assistant.sandbox.eks.lifecycle import Lifecycle
@@ -26,6 +26,7 @@ HANDLERS: dict[str, Handler] = {
     "DescribeClusterVersions": clusters.describe_cluster_versions,
     "CreateNodegroup": nodegroups.create_nodegroup,
     "DeleteNodegroup": nodegroups.delete_nodegroup,
+    "ListNodegroups": nodegroups.list_nodegroups,
     "UpdateNodegroupConfig": nodegroups.update_nodegroup_config,
     "DescribeUpdate": updates.describe_update,
     "ListUpdates": updates.list_updates,
@@ -90,6 +91,7 @@ class EksFront:
                     lifecycle=self.lifecycle,
                     forward=lambda: self._forward(environ, body),
                 )
+                limits.enforce(call)
                 return HANDLERS[operation](call)
             except EksError as exc:
                 return render.error(exc)

@@ -102,6 +102,12 @@ def create_nodegroup(call: EksCall) -> Response:
     return render.ok("CreateNodegroup", {"nodegroup": nodegroup})
 
 
+def list_nodegroups(call: EksCall) -> Response:
+    """ListNodegroups: EKS's not-found error for a missing cluster (moto answers a 500); moto lists the rest."""
+    find_cluster(call.backend, call.get("clusterName", ""))
+    return call.forward()
+
+
 def delete_nodegroup(call: EksCall) -> Response:
     """DeleteNodegroup: DELETING until the profile says gone; then its nodes leave the cluster."""
     cluster = find_cluster(call.backend, call.get("clusterName", ""))

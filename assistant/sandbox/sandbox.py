@@ -108,6 +108,7 @@ class Sandbox:
         from assistant.sandbox.eks.lifecycle import Lifecycle
         from assistant.sandbox.eks_auth import CreatorRecordingEksFront, EksAuthenticator
         from assistant.sandbox.front import SandboxFront
+        from assistant.sandbox.guard import AwsErrorGuard
         from assistant.sandbox.k8s.server import KubeApiServer
         from assistant.sandbox.k8s_bridge import KubeBridge
         from assistant.sandbox.quiet_handler import QuietRequestHandler as _QuietHandler
@@ -132,7 +133,8 @@ class Sandbox:
                 default_keys={self._access_key_id: self._secret_access_key},
                 sts_hosts=self._sts_hosts,
             )
-        app = SandboxFront(moto_app, self._eks, self, self._faults)
+        # The guard is outermost: an unknown region is refused before faults or moto see it.
+        app = AwsErrorGuard(SandboxFront(moto_app, self._eks, self, self._faults))
         _require_free_port(self._host, self._port)
         try:
             server = make_server(self._host, self._port, app, threaded=True, request_handler=_QuietHandler)

@@ -28,6 +28,44 @@ AUTH_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 _NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _ENDPOINT_KEYS = {"endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs"}
 _UPDATABLE = ("logging", "resourcesVpcConfig", "accessConfig")
+# The control plane log types, in the order EKS lists them.
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+def enabled_log_types(logging: dict[str, Any] | None) -> set[str]:
+    """The log types a stored ``Logging`` has on."""
+    return {t for entry in (logging or {}).get("clusterLogging") or [] if entry.get("enabled") for t in entry.get("types") or []}
+
+
+def logging_config(enabled: set[str]) -> dict[str, Any]:
+    """``Logging`` as EKS reports it: all five types, split across an enabled and a disabled entry."""
+    on = [t for t in LOG_TYPES if t in enabled]
+    off = [t for t in LOG_TYPES if t not in enabled]
+    entries = [{"types": types, "enabled": flag} for types, flag in ((on, True), (off, False)) if types]
+    return {"clusterLogging": entries}
+
+
+def _set_log_types(enabled: set[str], requested: Any) -> set[str]:
+    """``enabled`` with each requested entry applied: the named types on or off, the others as they were."""
+    setups = requested.get("clusterLogging") if isinstance(requested, dict) else None
+    if not isinstance(setups, list):
+        raise InvalidParameter("logging must have a clusterLogging list")
+    result, seen = set(enabled), set()
+    for setup in setups:
+        types = setup.get("types") if isinstance(setup, dict) else None
+        if not isinstance(types, list):
+            raise InvalidParameter("each clusterLogging entry needs a list of types")
+        for log_type in types:
+            if log_type not in LOG_TYPES:
+                raise InvalidParameter(f"Unknown log type {log_type!r}; valid types are {', '.join(LOG_TYPES)}")
+            if log_type in seen:
+                raise InvalidParameter(f"Log type {log_type!r} appears more than once in the logging config")
+            seen.add(log_type)
+        if setup.get("enabled"):
+            result |= set(types)
+        else:
+            result -= set(types)
+    return result
 
 
 def _access_config(requested: dict[str, Any] | None) -> dict[str, Any]:
@@ -62,6 +100,8 @@ def _validate_new_cluster(call: EksCall) -> tuple[dict[str, Any], dict[str, Any]
         raise InvalidParameter(f"Unsupported Kubernetes version {version}; supported: {', '.join(catalog.VERSION_NAMES)}")
     access_config = _access_config(call.get("accessConfig"))
     network = _network_config(call.get("kubernetesNetworkConfig"))
+    if call.get("logging") is not None:
+        _set_log_types(set(), call.get("logging"))
     aws_resources.require_role(call.account_id, call.get("roleArn", ""))
     vpc = call.get("resourcesVpcConfig", {})
     vpc_id = aws_resources.require_subnets(call.account_id, call.region, list(vpc.get("subnetIds") or []), 2)
@@ -89,8 +129,8 @@ def create_cluster(call: EksCall) -> Response:
     cluster.platformVersion = "eks.10"
     cluster.access_config = access_config
     cluster.kubernetes_network_config = network
-    # moto hands out shared module-level defaults; a private copy keeps later edits local.
-    cluster.logging = copy.deepcopy(cluster.logging)
+    # What was asked for, in the shape EKS reports (also a private copy: moto's default is shared).
+    cluster.logging = logging_config(_set_log_types(set(), call.get("logging") or {"clusterLogging": []}))
     vpc_config = {"endpointPublicAccess": True, "endpointPrivateAccess": False, "publicAccessCidrs": ["0.0.0.0/0"]}
     vpc_config.update(copy.deepcopy(cluster.resources_vpc_config or {}))
     vpc_config.setdefault("securityGroupIds", [])
@@ -169,11 +209,13 @@ def _start_update(call: EksCall, cluster: Any, update: Update, kind: str, apply:
 def _config_update(cluster: Any, field: str, value: Any) -> tuple[str, list[dict[str, str]], Callable[[], None]]:
     """``(update type, params, apply)`` for one UpdateClusterConfig section."""
     if field == "logging":
-        if value == cluster.logging:
+        # Only the named types change: EKS merges the request into what the cluster has.
+        wanted = _set_log_types(enabled_log_types(cluster.logging), value)
+        if wanted == enabled_log_types(cluster.logging):
             raise InvalidParameter("No changes needed for the logging config provided")
 
         def apply_logging() -> None:
-            cluster.logging = copy.deepcopy(value)
+            cluster.logging = logging_config(wanted)
 
         return "LoggingUpdate", [{"type": "ClusterLogging", "value": json.dumps(value)}], apply_logging
     if field == "resourcesVpcConfig":

@@ -10,7 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from assistant.sandbox.caller import caller
-from assistant.sandbox.eks import access, addons, clusters, nodegroups, render, updates
+from assistant.sandbox.eks import access, addons, clusters, nodegroups, render, tags, updates
 from assistant.sandbox.eks.call import EksCall
 from assistant.sandbox.eks.errors import EksError
 from assistant.sandbox.eks.lifecycle import Lifecycle
@@ -44,6 +44,9 @@ HANDLERS: dict[str, Handler] = {
     "DisassociateAccessPolicy": access.disassociate_access_policy,
     "ListAssociatedAccessPolicies": access.list_associated_access_policies,
     "ListAccessPolicies": access.list_access_policies,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsForResource": tags.list_tags_for_resource,
 }
 
 

@@ -95,9 +95,10 @@ def _validate_new_cluster(call: EksCall) -> tuple[dict[str, Any], dict[str, Any]
         raise InvalidParameter(
             f"Cluster name {name!r} is invalid: use 1-100 letters, digits, '-' or '_', starting with a letter or digit",
         )
-    version = call.get("version", catalog.DEFAULT_VERSION)
-    if version not in catalog.VERSION_NAMES:
-        raise InvalidParameter(f"Unsupported Kubernetes version {version}; supported: {', '.join(catalog.VERSION_NAMES)}")
+    version = call.get("version") or catalog.default_version(call.today())
+    if not catalog.available_on(version, call.today()):
+        # EKS's words; it also refuses versions past their end of extended support.
+        raise InvalidParameter(f"unsupported Kubernetes version {version}", clusterName=name)
     access_config = _access_config(call.get("accessConfig"))
     network = _network_config(call.get("kubernetesNetworkConfig"))
     if call.get("logging") is not None:
@@ -125,7 +126,7 @@ def create_cluster(call: EksCall) -> Response:
     cluster.status = CREATING
     cluster.endpoint = None
     cluster.certificate_authority = {}
-    cluster.version = call.get("version", catalog.DEFAULT_VERSION)
+    cluster.version = call.get("version") or catalog.default_version(call.today())
     cluster.platformVersion = "eks.10"
     cluster.access_config = access_config
     cluster.kubernetes_network_config = network
@@ -277,11 +278,13 @@ def update_cluster_version(call: EksCall) -> Response:
     if repeat is not None:
         return render.ok(call.operation, {"update": repeat})
     wanted = str(call.get("version", ""))
-    if wanted not in catalog.VERSION_NAMES or wanted != catalog.next_minor(cluster.version):
+    if wanted != catalog.next_minor(cluster.version):
         raise InvalidParameter(
             f"Unsupported Kubernetes minor version update from {cluster.version} to {wanted}",
             clusterName=cluster.name,
         )
+    if not catalog.available_on(wanted, call.today()):
+        raise InvalidParameter(f"unsupported Kubernetes version {wanted}", clusterName=cluster.name)
     _require_updatable(cluster)
     update = Update(
         type="VersionUpdate",
@@ -299,8 +302,21 @@ def update_cluster_version(call: EksCall) -> Response:
 
 
 def describe_cluster_versions(call: EksCall) -> Response:
-    """DescribeClusterVersions over the sandbox's catalog, newest first."""
-    versions = [v.to_api() for v in reversed(catalog.VERSIONS)]
+    """DescribeClusterVersions over the catalogue, newest first, with statuses as of the sandbox's today.
+
+    Without ``includeAll`` only the versions clusters can be created on are listed (standard and
+    extended support), as EKS lists them; ``includeAll`` adds the unsupported ones. Versions
+    not yet released are never listed. The other parameters filter that list.
+    """
+    today = call.today()
+    default = catalog.default_version(today)
+    listed = [v for v in reversed(catalog.VERSIONS) if v.status_on(today) is not None]
+    if not call.get("includeAll"):
+        listed = [v for v in listed if v.status_on(today) in catalog.AVAILABLE]
+    versions = [v.to_api(today, v.version == default) for v in listed]
+    cluster_type = call.get("clusterType")
+    if cluster_type:
+        versions = [v for v in versions if v["clusterType"] == cluster_type]
     wanted = call.get("clusterVersions")
     if wanted:
         versions = [v for v in versions if v["clusterVersion"] in wanted]
@@ -312,5 +328,5 @@ def describe_cluster_versions(call: EksCall) -> Response:
     legacy_status = call.get("status")
     if legacy_status:
         versions = [v for v in versions if v["status"] == legacy_status]
-    listed, token = page(versions, call.get("maxResults"), call.get("nextToken"))
-    return render.ok(call.operation, {"clusterVersions": listed, "nextToken": token})
+    page_items, token = page(versions, call.get("maxResults"), call.get("nextToken"))
+    return render.ok(call.operation, {"clusterVersions": page_items, "nextToken": token})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import threading
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from assistant import clock
 from assistant.sandbox.caller import caller
 from assistant.sandbox.eks import access, addons, clusters, nodegroups, render, tags, updates
 from assistant.sandbox.eks.call import EksCall
@@ -53,9 +55,10 @@ HANDLERS: dict[str, Handler] = {
 class EksFront:
     """Handles every EKS request under one lock, so checks and writes never interleave."""
 
-    def __init__(self, lifecycle: Lifecycle, moto_app: Callable[..., Any]) -> None:
+    def __init__(self, lifecycle: Lifecycle, moto_app: Callable[..., Any], today: Callable[[], dt.date] = clock.today) -> None:
         self.lifecycle = lifecycle
         self._moto_app = moto_app
+        self.today = today
         self.lock = threading.RLock()
 
     def settle(self) -> None:
@@ -92,6 +95,7 @@ class EksFront:
                     backend=get_backend("eks")[account_id][region],
                     lifecycle=self.lifecycle,
                     forward=lambda: self._forward(environ, body),
+                    today=self.today,
                 )
                 return HANDLERS[operation](call)
             except EksError as exc:

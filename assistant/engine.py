@@ -6,9 +6,11 @@ has provisioning logic of its own. The approval gate lives here, not in the UIs.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,7 @@ from . import approval as approvals
 from . import locks
 from .aws import AwsContext
 from .capacity import capacity_warnings
+from .clock import today as calendar_today
 from .errors import ApprovalError, InputError, PlanChangedError, RunFailed
 from .events import EventSink, discard
 from .plan import Plan
@@ -42,6 +45,7 @@ class Engine:
     store: Store
     sink: EventSink = discard
     options: RunOptions | None = None
+    today: Callable[[], dt.date] = calendar_today  # the day version-support warnings are judged on
 
     # -- validate / plan -------------------------------------------------------------
     def check_spec(self, loaded: LoadedSpec) -> None:
@@ -67,8 +71,14 @@ class Engine:
             self.check_spec(loaded)
         account, _ = self.aws.identity()
         spec = loaded.spec.canonical()
-        # Subnets too small for the node groups at max scale; read-only, and moot for teardown.
-        warnings = capacity_warnings(spec, self.aws.client) if playbook != DESTROY_PLAYBOOK else []
+        # Subnets too small for the node groups at max scale, and a version in (or near) extended
+        # support; read-only, and moot for teardown.
+        warnings: list[str] = []
+        if playbook != DESTROY_PLAYBOOK:
+            from .preflight import version_warnings
+
+            warnings = capacity_warnings(spec, self.aws.client)
+            warnings += version_warnings(loaded.spec.masters.version, self.aws.client, self.today())
         return build_plan(pb, spec, self.aws.client, account, self.aws.region, warnings=warnings, session=self.aws.session)
 
     # -- apply -----------------------------------------------------------------------

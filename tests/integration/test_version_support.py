@@ -106,3 +106,25 @@ def test_a_version_past_extended_support_is_refused_with_its_date(
         f"error: {spec}:23:12: masters.version: Kubernetes version '1.31' reached the end of EKS extended support on "
         "2026-11-26 and EKS no longer creates clusters on it; offered: 1.32, 1.33, 1.34, 1.35"
     )
+
+
+def test_the_sandbox_takes_its_day_from_the_caller_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from assistant.errors import SandboxError
+
+    with Sandbox(latency="none", today=lambda: dt.date(2026, 12, 5)) as sb:
+        env = sb.env()
+        eks = boto3.client(
+            "eks",
+            region_name="us-east-1",
+            endpoint_url=sb.aws_url,
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+        (v133,) = eks.describe_cluster_versions(clusterVersions=["1.33"])["clusterVersions"]
+        assert v133["versionStatus"] == "EXTENDED_SUPPORT"  # the suite's EKS_ASSIST_TODAY says 2025-12-01
+        assert sb.health()["today"] == "2026-12-05"
+    monkeypatch.setenv("EKS_ASSIST_TODAY", "5 Dec 2026")
+    with pytest.raises(SandboxError, match="EKS_ASSIST_TODAY: expected a date like 2026-07-29, got '5 Dec 2026'"):
+        Sandbox(latency="none")

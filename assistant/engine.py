@@ -7,10 +7,11 @@ has provisioning logic of its own. The approval gate lives here, not in the UIs.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from . import approval as approvals
 from . import locks
 from .aws import AwsContext
 from .capacity import capacity_warnings
+from .clock import today as calendar_today
 from .errors import ApprovalError, InputError, PlanChangedError, RunFailed, SpecFieldError
 from .events import EventSink, discard
 from .plan import Plan
@@ -56,6 +58,7 @@ class Engine:
     # False when the front end applies on a server (the Slack bot): it writes no kubeconfig from
     # a spec there, and its plans say so. The front end decides; the engine never guesses.
     write_kubeconfig: bool = True
+    today: Callable[[], dt.date] = calendar_today  # the day version-support warnings are judged on
 
     # -- validate / plan -------------------------------------------------------------
     def check_spec(self, loaded: LoadedSpec) -> list[str]:
@@ -84,8 +87,14 @@ class Engine:
         info = self.check_spec(loaded) if preflight else []
         account, _ = self.aws.identity()
         spec = loaded.spec.canonical()
-        # Subnets too small for the node groups at max scale; read-only, and moot for teardown.
-        warnings = capacity_warnings(spec, self.aws.client) if playbook != DESTROY_PLAYBOOK else []
+        # Subnets too small for the node groups at max scale, and a version in (or near) extended
+        # support; read-only, and moot for teardown.
+        warnings: list[str] = []
+        if playbook != DESTROY_PLAYBOOK:
+            from .preflight import version_warnings
+
+            warnings = capacity_warnings(spec, self.aws.client)
+            warnings += version_warnings(loaded.spec.masters.version, self.aws.client, self.today())
         with located(loaded):
             planning = build_plan(
                 pb,

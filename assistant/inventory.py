@@ -11,6 +11,7 @@ it is cached on disk per account, region and endpoint kind for :data:`CATALOGUE_
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -82,11 +83,12 @@ class ClusterDetails:
 
 @dataclass(frozen=True)
 class KubernetesVersion:
-    """A Kubernetes version EKS offers, with its support status."""
+    """A Kubernetes version EKS offers, with its support status in words and the day that status ends."""
 
     version: str
-    status: str
+    status: str  # "standard support", "extended support" (or "" when unknown)
     default: bool
+    until: str = ""  # YYYY-MM-DD: the end of standard support, or of extended support when in it
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,16 @@ def cluster_details(aws: Any, name: str) -> ClusterDetails:
 # -- versions, network ---------------------------------------------------------------------
 
 
+def _kubernetes_version(entry: dict[str, Any]) -> KubernetesVersion:
+    """One ``ClusterVersionInformation``; ``versionStatus`` first, as the deprecated ``status`` may be empty."""
+    status = str(entry.get("versionStatus") or str(entry.get("status") or "").upper().replace("-", "_"))
+    ends = {"STANDARD_SUPPORT": "endOfStandardSupportDate", "EXTENDED_SUPPORT": "endOfExtendedSupportDate"}.get(status)
+    end = entry.get(ends) if ends else None
+    until = end.astimezone(dt.UTC).date().isoformat() if isinstance(end, dt.datetime) and end.tzinfo else ""
+    words = status.lower().replace("_", " ")
+    return KubernetesVersion(str(entry["clusterVersion"]), words, bool(entry.get("defaultVersion")), until)
+
+
 def kubernetes_versions(aws: Any) -> tuple[list[KubernetesVersion], str]:
     """(versions newest first, source): from DescribeClusterVersions, else :data:`FALLBACK_VERSIONS`.
 
@@ -236,7 +248,7 @@ def kubernetes_versions(aws: Any) -> tuple[list[KubernetesVersion], str]:
         while True:
             page = eks.describe_cluster_versions(**kwargs)
             for v in page.get("clusterVersions", []):
-                found.append(KubernetesVersion(v["clusterVersion"], v.get("status", ""), bool(v.get("defaultVersion"))))
+                found.append(_kubernetes_version(v))
             if not page.get("nextToken"):
                 break
             kwargs["nextToken"] = page["nextToken"]

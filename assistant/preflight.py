@@ -16,6 +16,7 @@ reported and a log line says why. Connection failures (botocore ``BotoCoreError`
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import difflib
 import ipaddress
 import logging
@@ -29,7 +30,7 @@ from botocore.exceptions import ClientError
 from .errors import Problem
 from .spec import AMI_TYPES, LoadedSpec
 
-__all__ = ["clear_cache", "preflight", "preflight_report"]
+__all__ = ["EXTENDED_SUPPORT_NOTICE_DAYS", "clear_cache", "preflight", "preflight_report", "version_warnings"]
 
 log = logging.getLogger(__name__)
 
@@ -113,25 +114,39 @@ def _version_key(version: str) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- Kubernetes version
 
 
+def _cluster_versions(eks: Any) -> list[dict[str, Any]]:
+    """Every version DescribeClusterVersions knows, unsupported ones included (they explain a refusal)."""
+    entries: list[dict[str, Any]] = []
+    for page in eks.get_paginator("describe_cluster_versions").paginate(includeAll=True):
+        entries += page.get("clusterVersions", [])
+    return entries
+
+
+def _status(entry: dict[str, Any]) -> str:
+    """``versionStatus``, or the deprecated lowercase ``status`` spelled the same way."""
+    return str(entry.get("versionStatus") or str(entry.get("status") or "").upper().replace("-", "_"))
+
+
+def _day(value: Any) -> dt.date | None:
+    """A support date as a UTC day (botocore parses the timestamps; EKS's days are UTC)."""
+    if isinstance(value, dt.datetime):
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).date()
+    return value if isinstance(value, dt.date) else None
+
+
 def _check_version(loaded: LoadedSpec, clients: _Clients) -> list[Problem]:
     spec = loaded.spec
     path: PathT = ("masters", "version")
     eks = clients("eks")
     try:
-        entries: list[dict[str, Any]] = []
-        for page in eks.get_paginator("describe_cluster_versions").paginate():
-            entries += page.get("clusterVersions", [])
+        entries = _cluster_versions(eks)
     except ClientError as exc:
         if _unsupported(exc):
             log.info("cannot check the Kubernetes version: this endpoint has no DescribeClusterVersions (%s)", _code(exc))
             return []
         return [loaded.problem(path, _could_not("the Kubernetes version", exc))]
     offered = sorted(
-        {
-            str(e["clusterVersion"])
-            for e in entries
-            if e.get("clusterVersion") and e.get("versionStatus") != "UNSUPPORTED" and e.get("status") != "unsupported"
-        },
+        {str(e["clusterVersion"]) for e in entries if e.get("clusterVersion") and _status(e) != "UNSUPPORTED"},
         key=_version_key,
     )
     if not offered:
@@ -139,13 +154,79 @@ def _check_version(loaded: LoadedSpec, clients: _Clients) -> list[Problem]:
         return []
     if spec.masters.version in offered:
         return []
-    return [
-        loaded.problem(
-            path,
-            f"Kubernetes version {spec.masters.version!r} is not offered by EKS in {spec.metadata.region}; "
-            f"offered: {', '.join(offered)}",
+    ended = next((e for e in entries if e.get("clusterVersion") == spec.masters.version), None)
+    end = _day(ended.get("endOfExtendedSupportDate")) if ended else None
+    reason = (
+        f"Kubernetes version {spec.masters.version!r} reached the end of EKS extended support on {end} "
+        "and EKS no longer creates clusters on it"
+        if end
+        else f"Kubernetes version {spec.masters.version!r} is not offered by EKS in {spec.metadata.region}"
+    )
+    return [loaded.problem(path, f"{reason}; offered: {', '.join(offered)}")]
+
+
+# --------------------------------------------------------------------------- extended support
+
+# Warn this many days before a version leaves standard support. AWS announces the end of
+# standard support at least 60 days ahead (its Health notice comes about 12 months after a
+# release); upgrading takes testing the workloads on the next version, then the control plane,
+# add-ons and node groups one minor version at a time. A quarter gives a team one planning
+# cycle to do that, and reaches them before AWS's own notice does.
+EXTENDED_SUPPORT_NOTICE_DAYS = 90
+
+# Control plane price per cluster-hour (us-east-1, as on the EKS pricing page).
+_STANDARD_PRICE, _EXTENDED_PRICE = "$0.10", "$0.60"
+
+
+def version_warnings(version: str, client: Callable[[str], Any], today: dt.date) -> list[str]:
+    """Plan warnings for a cluster on ``version``: in extended support, or entering it within
+    :data:`EXTENDED_SUPPORT_NOTICE_DAYS` of ``today``, with the dates and the version to move to.
+
+    Read-only (DescribeClusterVersions). When EKS cannot say (an endpoint without the API, a
+    denied permission), there is nothing to warn about: preflight reports what it could not check.
+    """
+    try:
+        entries = _cluster_versions(client("eks"))
+    except ClientError as exc:
+        log.info("no extended-support warning: DescribeClusterVersions failed (%s)", _code(exc))
+        return []
+    by_version = {str(e.get("clusterVersion")): e for e in entries}
+    entry = by_version.get(version)
+    if entry is None:
+        return []
+    status = _status(entry)
+    end_standard, end_extended = _day(entry.get("endOfStandardSupportDate")), _day(entry.get("endOfExtendedSupportDate"))
+    if end_standard is None or end_extended is None or status == "UNSUPPORTED":
+        return []  # no dates to quote; an unsupported version is preflight's error
+    cost = (
+        f"the control plane costs {_EXTENDED_PRICE} instead of {_STANDARD_PRICE} per cluster-hour, six times the standard price"
+    )
+    if status == "EXTENDED_SUPPORT" or today >= end_standard:
+        lead = (
+            f"Kubernetes {version} is in EKS extended support since {end_standard}: {cost}. Extended support "
+            f"ends on {end_extended}; after that EKS upgrades the control plane itself."
         )
-    ]
+    elif (end_standard - today).days <= EXTENDED_SUPPORT_NOTICE_DAYS:
+        lead = f"Kubernetes {version} leaves EKS standard support on {end_standard}: from then on {cost}, until {end_extended}."
+    else:
+        return []
+    return [f"{lead} {_upgrade_advice(version, by_version)}"]
+
+
+def _upgrade_advice(version: str, by_version: dict[str, dict[str, Any]]) -> str:
+    standard = sorted((v for v, e in by_version.items() if _status(e) == "STANDARD_SUPPORT"), key=_version_key)
+    newer = [v for v in standard if _version_key(v) > _version_key(version)]
+    if not newer:
+        return "No newer version is in standard support yet."
+    target = newer[-1]
+    until = _day(by_version[target].get("endOfStandardSupportDate"))
+    advice = f"Upgrade to {target} (standard support{f' until {until}' if until else ''})"
+    steps = [v for v in sorted(by_version, key=_version_key) if _version_key(version) < _version_key(v) <= _version_key(target)]
+    if len(steps) <= 1:
+        return f"{advice}: set masters.version to {target}."
+    # EKS (and the plan) moves a running cluster one minor version per update.
+    path = " -> ".join([version, *steps])
+    return f"{advice}: a new cluster can start there; a running one moves one minor version per apply, {path}."
 
 
 # --------------------------------------------------------------------------- instance types

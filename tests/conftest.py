@@ -11,6 +11,13 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
+# Kubernetes version support follows the calendar (assistant/clock.py): the suite lives on one
+# fixed day, so no answer changes as real days pass. On it 1.29-1.31 are in extended support and
+# 1.32-1.34 in standard support, none within 90 days of its end. Set before any sandbox starts,
+# and inherited by every subprocess; a test that needs another day sets its own.
+SUITE_TODAY = "2025-12-01"
+os.environ["EKS_ASSIST_TODAY"] = SUITE_TODAY
+
 _AMBIENT = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",

@@ -1,7 +1,8 @@
-"""Protocol-correct AWS error responses for injected faults (throttling and 503s).
+"""Protocol-correct AWS error responses: injected faults, unknown regions, and what moto cannot serve.
 
 Each AWS protocol carries errors differently; botocore only retries what it can parse, so a
-throttle for EC2 must look like EC2's XML and one for EKS like rest-json.
+throttle for EC2 must look like EC2's XML and one for EKS like rest-json. A client must never
+get an HTML page, whatever went wrong behind the front.
 """
 
 from __future__ import annotations
@@ -86,3 +87,33 @@ def unavailable_response(service: str | None, environ: dict[str, Any]) -> Respon
     proto = protocol(service, environ)
     code = "ServiceUnavailableException" if proto in ("json", "rest-json") else "ServiceUnavailable"
     return error_response(proto, 503, code, "Service is unavailable, please try again later.")
+
+
+def invalid_region_response(service: str | None, environ: dict[str, Any], region: str) -> Response:
+    """What AWS answers a request whose credential is scoped to a region that does not exist.
+
+    A 403 that botocore does not retry: ``SignatureDoesNotMatch`` in the XML protocols,
+    ``InvalidSignatureException`` in the JSON ones, with AWS's message (see "Troubleshoot
+    Signature Version 4 signing" in the IAM user guide).
+    """
+    proto = protocol(service, environ)
+    code = "InvalidSignatureException" if proto in ("json", "rest-json") else "SignatureDoesNotMatch"
+    return error_response(proto, 403, code, f"Credential should be scoped to a valid region, not '{region}'. ")
+
+
+def unknown_operation_response(service: str | None, environ: dict[str, Any], operation: str) -> Response:
+    """How a service refuses an operation it does not have: the answer for what moto does not implement."""
+    proto = protocol(service, environ)
+    name = operation or "requested"
+    if proto in ("ec2", "query"):
+        return error_response(proto, 400, "InvalidAction", f"The action {name} is not valid for this web service.")
+    if proto == "rest-xml":
+        return error_response(proto, 501, "NotImplemented", f"The {name} operation is not implemented.")
+    status = 404 if proto == "rest-json" else 400
+    return error_response(proto, status, "UnknownOperationException", f"The {name} operation is not supported.")
+
+
+def internal_failure_response(service: str | None, environ: dict[str, Any]) -> Response:
+    """A 500 ``InternalFailure`` in the service's format (botocore retries it, as it would AWS's)."""
+    proto = protocol(service, environ)
+    return error_response(proto, 500, "InternalFailure", "The request processing has failed because of an unknown error.")

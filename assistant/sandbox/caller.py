@@ -15,6 +15,12 @@ def signing_service(environ: dict[str, Any]) -> str | None:
     return match.group(3).lower() if match else None
 
 
+def signing_region(environ: dict[str, Any]) -> str | None:
+    """The region in the credential scope, or None if the request is not SigV4-signed."""
+    match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(2) if match else None
+
+
 def caller(environ: dict[str, Any]) -> tuple[str, str, str]:
     """``(access_key_id, account_id, region)`` of a SigV4-signed request, resolved as moto does."""
     from moto.iam.models import get_account_id_from

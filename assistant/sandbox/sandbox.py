@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -9,7 +10,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import SandboxError
+from assistant.clock import today as calendar_today
+from assistant.errors import EksAssistError, SandboxError
 from assistant.sandbox.faults import FaultConfig, FaultInjector
 from assistant.sandbox.k8s.auth import Authenticator
 from assistant.sandbox.latency import LatencyProfile
@@ -59,6 +61,7 @@ class Sandbox:
         authenticator: Authenticator | None = None,
         clock: Callable[[], float] | None = None,
         credentials: tuple[str, str] | None = None,
+        today: Callable[[], dt.date] | None = None,
     ) -> None:
         try:
             self.profile = LatencyProfile(latency, time_scale)
@@ -71,6 +74,12 @@ class Sandbox:
         self._authenticator = authenticator
         # State changes fall due on this clock; tests can pass one they can pause.
         self._clock = clock or time.monotonic
+        # The calendar EKS version support follows (default: UTC date, or EKS_ASSIST_TODAY).
+        self._today = today or calendar_today
+        try:
+            self._today()
+        except EksAssistError as exc:
+            raise SandboxError(str(exc)) from None
         # The key pair clients use; drills pass recognisable fake ones to scan for leaks.
         self._access_key_id, self._secret_access_key = credentials or (ACCESS_KEY_ID, SECRET_ACCESS_KEY)
         if not (len(self._access_key_id) == 20 and self._access_key_id.isalnum() and self._access_key_id.isupper()):
@@ -108,6 +117,7 @@ class Sandbox:
         from assistant.sandbox.eks.lifecycle import Lifecycle
         from assistant.sandbox.eks_auth import CreatorRecordingEksFront, EksAuthenticator
         from assistant.sandbox.front import SandboxFront
+        from assistant.sandbox.guard import AwsErrorGuard
         from assistant.sandbox.k8s.server import KubeApiServer
         from assistant.sandbox.k8s_bridge import KubeBridge
         from assistant.sandbox.quiet_handler import QuietRequestHandler as _QuietHandler
@@ -123,7 +133,7 @@ class Sandbox:
         lifecycle = Lifecycle(self.profile, KubeBridge(self._kube, tls.ca_pem), clock=self._clock)
         moto_app = DomainDispatcherApplication(create_backend_app)
         # The EKS front also notes each cluster's creator: EKS makes it admin in CONFIG_MAP mode.
-        self._eks = CreatorRecordingEksFront(lifecycle, moto_app)
+        self._eks = CreatorRecordingEksFront(lifecycle, moto_app, today=self._today)
         if self._authenticator is None:
             # By default the Kubernetes APIs authenticate like EKS: real tokens, mapped callers only.
             self._kube.authenticator = EksAuthenticator(
@@ -132,7 +142,8 @@ class Sandbox:
                 default_keys={self._access_key_id: self._secret_access_key},
                 sts_hosts=self._sts_hosts,
             )
-        app = SandboxFront(moto_app, self._eks, self, self._faults)
+        # The guard is outermost: an unknown region is refused before faults or moto see it.
+        app = AwsErrorGuard(SandboxFront(moto_app, self._eks, self, self._faults))
         _require_free_port(self._host, self._port)
         try:
             server = make_server(self._host, self._port, app, threaded=True, request_handler=_QuietHandler)
@@ -245,6 +256,7 @@ class Sandbox:
             "aws_url": self.aws_url,
             "k8s_url": self.k8s_url,
             "region": REGION,
+            "today": self._today().isoformat(),
             "latency": self.profile.to_dict(),
             "faults": {"config": self._faults.config.to_dict(), "counts": self._faults.counts()},
         }

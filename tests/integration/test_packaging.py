@@ -28,6 +28,7 @@ def test_playbooks_load_from_an_installed_wheel(tmp_path: Path) -> None:
     (wheel,) = wheels.glob("eks_assist-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {f"assistant/_playbooks/{n}.yaml" for n in ("masters", "workers", "cluster", "teardown")} <= set(names)
+    assert "assistant/sandbox/eks/kubernetes_versions.toml" in names  # the sandbox's version catalogue is data
     target = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(target)  # a wheel is a zip laid out as site-packages

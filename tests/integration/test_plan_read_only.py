@@ -26,6 +26,8 @@ def _plan_all(sandbox: Sandbox, existing: bool = False) -> None:
         assert planning.plan.changes, playbook
         assert log.calls, f"{playbook}: planning made no AWS calls at all?"
         assert log.mutating == [], f"{playbook}: mutating calls during plan: {log.mutating}"
+        if playbook != "teardown":  # the extended-support warning reads the version calendar
+            assert ("eks", "DescribeClusterVersions") in log.calls, playbook
         assert owned(sandbox.inventory()) == before, playbook
         if playbook != "teardown":
             # The quota checks read Service Quotas and count what exists, read-only like the rest.

@@ -107,3 +107,52 @@ def test_immutable_change_is_planned_as_replace_and_refused(running: Path, cli: 
         in r.err
     )
     assert owned(sandbox.inventory()) == before
+
+
+def test_turning_one_log_type_off_is_planned_and_applied(running: Path, cli: CliRunner) -> None:
+    eks = boto3.client("eks", region_name="us-east-1")
+    # EKS lists the disabled types too; that entry must not read as a difference.
+    assert eks.describe_cluster(name="demo")["cluster"]["logging"]["clusterLogging"] == [
+        {"types": ["api", "audit"], "enabled": True},
+        {"types": ["authenticator", "controllerManager", "scheduler"], "enabled": False},
+    ]
+    assert _plan(cli, running)["summary"]["update"] == 0
+
+    _edit(running, "logging: [api, audit]", "logging: [api]")
+    plan = _plan(cli, running)
+    changed = {c["step"]: c for c in plan["changes"] if c["op"] != "no-op"}
+    assert set(changed) == {"cluster"}
+    assert changed["cluster"]["reason"] == "logging differ"
+    assert (changed["cluster"]["before"]["logging"], changed["cluster"]["after"]["logging"]) == (["api", "audit"], ["api"])
+    _apply(cli, running, plan["hash"])
+
+    assert eks.describe_cluster(name="demo")["cluster"]["logging"]["clusterLogging"] == [
+        {"types": ["api"], "enabled": True},
+        {"types": ["audit", "authenticator", "controllerManager", "scheduler"], "enabled": False},
+    ]
+    (update_id,) = eks.list_updates(name="demo")["updateIds"]
+    update = eks.describe_update(name="demo", updateId=update_id)["update"]
+    assert (update["type"], update["status"]) == ("LoggingUpdate", "Successful")
+    assert _plan(cli, running)["summary"]["update"] == 0
+
+
+def test_changing_metadata_tags_updates_every_resource(running: Path, cli: CliRunner) -> None:
+    _edit(running, "team: platform", 'team: payments\n    cost-centre: "42"')
+    plan = _plan(cli, running)
+    changed = {c["step"]: c for c in plan["changes"] if c["op"] != "no-op"}
+    assert {"cluster", "nodegroup[general]", "nodegroup[spot]"} <= set(changed)
+    assert {c["op"] for c in changed.values()} == {"update"}
+    for step in ("cluster", "nodegroup[general]"):
+        assert changed[step]["after"]["tags"]["team"] == "payments"
+        assert changed[step]["after"]["tags"]["cost-centre"] == "42"
+    _apply(cli, running, plan["hash"])
+
+    eks = boto3.client("eks", region_name="us-east-1")
+    cluster = eks.describe_cluster(name="demo")["cluster"]
+    for arn in [cluster["arn"]] + [
+        eks.describe_nodegroup(clusterName="demo", nodegroupName=n)["nodegroup"]["nodegroupArn"] for n in ("general", "spot")
+    ]:
+        tags = eks.list_tags_for_resource(resourceArn=arn)["tags"]
+        assert (tags["team"], tags["cost-centre"]) == ("payments", "42"), arn
+    replan = _plan(cli, running)
+    assert [c["step"] for c in replan["changes"] if c["op"] != "no-op"] == []

@@ -277,7 +277,8 @@ class MastersScreen(WizardScreen):
         current = select.value
         options = []
         for v in versions:
-            label = v.version + (f"  ({v.status})" if v.status else "") + ("  default" if v.default else "")
+            support = f"{v.status} until {v.until}" if v.until else v.status
+            label = v.version + (f"  ({support})" if support else "") + ("  default" if v.default else "")
             options.append((label, v.version))
         if isinstance(current, str) and current not in {v.version for v in versions}:
             options.insert(0, (f"{current}  (from the spec; not offered here)", current))

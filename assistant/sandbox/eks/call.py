@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ class EksCall:
     backend: Any  # moto.eks.models.EKSBackend for (account_id, region)
     lifecycle: Lifecycle
     forward: Callable[[], Response]  # hand the untouched request to moto
+    today: Callable[[], dt.date]  # the sandbox's calendar: version support statuses follow it
 
     def get(self, name: str, default: Any = None) -> Any:
         """A parameter by its model member name."""

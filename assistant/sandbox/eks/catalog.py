@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-DEFAULT_VERSION = "1.33"
+CATALOGUE_FILE = Path(__file__).with_name("kubernetes_versions.toml")
+
+STANDARD, EXTENDED, UNSUPPORTED = "STANDARD_SUPPORT", "EXTENDED_SUPPORT", "UNSUPPORTED"
+# Statuses a cluster can be created on or upgraded to (EKS refuses UNSUPPORTED versions).
+AVAILABLE = (STANDARD, EXTENDED)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
 class KubernetesVersion:
-    """One EKS Kubernetes version and its support window."""
+    """One EKS Kubernetes version and its support window (UTC days)."""
 
     version: str
     patch: str
@@ -19,59 +30,107 @@ class KubernetesVersion:
     release_date: dt.date
     end_of_standard_support: dt.date
     end_of_extended_support: dt.date
-    standard_support: bool
 
-    def to_api(self) -> dict[str, Any]:
-        """The ``ClusterVersionInformation`` shape."""
+    def status_on(self, day: dt.date) -> str | None:
+        """``STANDARD_SUPPORT``, ``EXTENDED_SUPPORT`` or ``UNSUPPORTED`` on ``day``; None before its release.
 
-        def at(day: dt.date) -> dt.datetime:
-            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        Extended support (and its billing) starts at the beginning of the end-of-standard-support
+        day, and EKS stops creating clusters on the end-of-extended-support day.
+        """
+        if day < self.release_date:
+            return None
+        if day < self.end_of_standard_support:
+            return STANDARD
+        if day < self.end_of_extended_support:
+            return EXTENDED
+        return UNSUPPORTED
 
-        status = "STANDARD_SUPPORT" if self.standard_support else "EXTENDED_SUPPORT"
+    def to_api(self, day: dt.date, default: bool) -> dict[str, Any]:
+        """The ``ClusterVersionInformation`` shape as of ``day``."""
+        status = self.status_on(day) or UNSUPPORTED
         return {
             "clusterVersion": self.version,
             "clusterType": "eks",
             "defaultPlatformVersion": self.platform_version,
-            "defaultVersion": self.version == DEFAULT_VERSION,
-            "releaseDate": at(self.release_date),
-            "endOfStandardSupportDate": at(self.end_of_standard_support),
-            "endOfExtendedSupportDate": at(self.end_of_extended_support),
-            "status": status.lower().replace("_", "-"),
+            "defaultVersion": default,
+            "releaseDate": _midnight(self.release_date),
+            "endOfStandardSupportDate": _midnight(self.end_of_standard_support),
+            "endOfExtendedSupportDate": _midnight(self.end_of_extended_support),
+            "status": status.lower().replace("_", "-"),  # the deprecated field: "extended-support"
             "versionStatus": status,
             "kubernetesPatchVersion": self.patch,
         }
 
 
-def _v(version: str, patch: str, released: str, standard: bool) -> KubernetesVersion:
-    day = dt.date.fromisoformat(released)
-    # EKS gives each version 14 months of standard support, then 12 months of extended support.
-    return KubernetesVersion(
-        version=version,
-        patch=patch,
-        platform_version="eks.10",
-        release_date=day,
-        end_of_standard_support=day + dt.timedelta(days=426),
-        end_of_extended_support=day + dt.timedelta(days=791),
-        standard_support=standard,
-    )
+def _date(entry: dict[str, Any], key: str, where: str) -> dt.date:
+    value = entry.get(key)
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise ValueError(f"{where}: {key} must be a date (YYYY-MM-DD without quotes), got {value!r}")
+    return value
 
 
-# Oldest first. The newest three are in standard support, the rest in extended support.
-VERSIONS: tuple[KubernetesVersion, ...] = (
-    _v("1.29", "1.29.15", "2024-01-23", False),
-    _v("1.30", "1.30.14", "2024-05-23", False),
-    _v("1.31", "1.31.10", "2024-09-26", False),
-    _v("1.32", "1.32.6", "2025-01-23", True),
-    _v("1.33", "1.33.2", "2025-05-29", True),
-    _v("1.34", "1.34.1", "2025-10-02", True),
-)
-VERSION_NAMES: tuple[str, ...] = tuple(v.version for v in VERSIONS)
+def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[tuple[KubernetesVersion, ...], str]:
+    """The versions in ``path`` (oldest first) and the configured default; ValueError says what is wrong."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    versions = []
+    for i, entry in enumerate(data.get("versions") or []):
+        where = f"{path.name}: versions[{i}]"
+        name = entry.get("version")
+        if not isinstance(name, str) or not re.fullmatch(r"\d+\.\d+", name):
+            raise ValueError(f'{where}: version must be a string like "1.33", got {name!r}')
+        version = KubernetesVersion(
+            version=name,
+            patch=str(entry.get("patch", "")),
+            platform_version=str(entry.get("platform", "")),
+            release_date=_date(entry, "released", where),
+            end_of_standard_support=_date(entry, "end_of_standard_support", where),
+            end_of_extended_support=_date(entry, "end_of_extended_support", where),
+        )
+        if not version.patch.startswith(name + "."):
+            raise ValueError(f"{where}: patch {version.patch!r} is not a {name} release")
+        if not re.fullmatch(r"eks\.\d+", version.platform_version):
+            raise ValueError(f'{where}: platform must look like "eks.10", got {version.platform_version!r}')
+        if not version.release_date < version.end_of_standard_support < version.end_of_extended_support:
+            raise ValueError(f"{where}: dates must run released < end_of_standard_support < end_of_extended_support")
+        if versions and name != next_minor(versions[-1].version):
+            raise ValueError(f"{where}: {name} must follow {versions[-1].version} (oldest first, one minor at a time)")
+        versions.append(version)
+    if not versions:
+        raise ValueError(f"{path.name}: no [[versions]]")
+    default = data.get("default")
+    if default not in {v.version for v in versions}:
+        raise ValueError(f"{path.name}: default {default!r} is not one of the versions")
+    return tuple(versions), str(default)
 
 
 def next_minor(version: str) -> str:
     """``1.33`` → ``1.34``."""
     major, minor = version.split(".")[:2]
     return f"{major}.{int(minor) + 1}"
+
+
+VERSIONS, CONFIGURED_DEFAULT = load_catalogue()
+VERSION_NAMES: tuple[str, ...] = tuple(v.version for v in VERSIONS)
+
+
+def find_version(name: str) -> KubernetesVersion | None:
+    """The catalogue entry for ``name``, released or not."""
+    return next((v for v in VERSIONS if v.version == name), None)
+
+
+def default_version(day: dt.date) -> str:
+    """The default on ``day``: the configured one while in standard support, else the newest in standard support."""
+    configured = find_version(CONFIGURED_DEFAULT)
+    if configured is not None and configured.status_on(day) == STANDARD:
+        return CONFIGURED_DEFAULT
+    standard = [v.version for v in VERSIONS if v.status_on(day) == STANDARD]
+    return standard[-1] if standard else CONFIGURED_DEFAULT
+
+
+def available_on(name: str, day: dt.date) -> bool:
+    """True when EKS creates clusters on (or upgrades them to) ``name`` on ``day``."""
+    version = find_version(name)
+    return version is not None and version.status_on(day) in AVAILABLE
 
 
 @dataclass(frozen=True)
@@ -99,7 +158,7 @@ ADDONS: dict[str, tuple[str, tuple[AddonVersion, ...]]] = {
     "coredns": (
         "networking",
         (
-            AddonVersion("v1.12.2-eksbuild.4", ("1.33", "1.34"), ("1.34",)),
+            AddonVersion("v1.12.2-eksbuild.4", ("1.33", "1.34", "1.35"), ("1.34", "1.35")),
             AddonVersion(
                 "v1.11.4-eksbuild.14", ("1.29", "1.30", "1.31", "1.32", "1.33"), ("1.29", "1.30", "1.31", "1.32", "1.33")
             ),

@@ -28,6 +28,44 @@ AUTH_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 _NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _ENDPOINT_KEYS = {"endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs"}
 _UPDATABLE = ("logging", "resourcesVpcConfig", "accessConfig")
+# The control plane log types, in the order EKS lists them.
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+def enabled_log_types(logging: dict[str, Any] | None) -> set[str]:
+    """The log types a stored ``Logging`` has on."""
+    return {t for entry in (logging or {}).get("clusterLogging") or [] if entry.get("enabled") for t in entry.get("types") or []}
+
+
+def logging_config(enabled: set[str]) -> dict[str, Any]:
+    """``Logging`` as EKS reports it: all five types, split across an enabled and a disabled entry."""
+    on = [t for t in LOG_TYPES if t in enabled]
+    off = [t for t in LOG_TYPES if t not in enabled]
+    entries = [{"types": types, "enabled": flag} for types, flag in ((on, True), (off, False)) if types]
+    return {"clusterLogging": entries}
+
+
+def _set_log_types(enabled: set[str], requested: Any) -> set[str]:
+    """``enabled`` with each requested entry applied: the named types on or off, the others as they were."""
+    setups = requested.get("clusterLogging") if isinstance(requested, dict) else None
+    if not isinstance(setups, list):
+        raise InvalidParameter("logging must have a clusterLogging list")
+    result, seen = set(enabled), set()
+    for setup in setups:
+        types = setup.get("types") if isinstance(setup, dict) else None
+        if not isinstance(types, list):
+            raise InvalidParameter("each clusterLogging entry needs a list of types")
+        for log_type in types:
+            if log_type not in LOG_TYPES:
+                raise InvalidParameter(f"Unknown log type {log_type!r}; valid types are {', '.join(LOG_TYPES)}")
+            if log_type in seen:
+                raise InvalidParameter(f"Log type {log_type!r} appears more than once in the logging config")
+            seen.add(log_type)
+        if setup.get("enabled"):
+            result |= set(types)
+        else:
+            result -= set(types)
+    return result
 
 
 def _access_config(requested: dict[str, Any] | None) -> dict[str, Any]:
@@ -57,11 +95,14 @@ def _validate_new_cluster(call: EksCall) -> tuple[dict[str, Any], dict[str, Any]
         raise InvalidParameter(
             f"Cluster name {name!r} is invalid: use 1-100 letters, digits, '-' or '_', starting with a letter or digit",
         )
-    version = call.get("version", catalog.DEFAULT_VERSION)
-    if version not in catalog.VERSION_NAMES:
-        raise InvalidParameter(f"Unsupported Kubernetes version {version}; supported: {', '.join(catalog.VERSION_NAMES)}")
+    version = call.get("version") or catalog.default_version(call.today())
+    if not catalog.available_on(version, call.today()):
+        # EKS's words; it also refuses versions past their end of extended support.
+        raise InvalidParameter(f"unsupported Kubernetes version {version}", clusterName=name)
     access_config = _access_config(call.get("accessConfig"))
     network = _network_config(call.get("kubernetesNetworkConfig"))
+    if call.get("logging") is not None:
+        _set_log_types(set(), call.get("logging"))
     aws_resources.require_role(call.account_id, call.get("roleArn", ""))
     vpc = call.get("resourcesVpcConfig", {})
     vpc_id = aws_resources.require_subnets(call.account_id, call.region, list(vpc.get("subnetIds") or []), 2)
@@ -85,12 +126,12 @@ def create_cluster(call: EksCall) -> Response:
     cluster.status = CREATING
     cluster.endpoint = None
     cluster.certificate_authority = {}
-    cluster.version = call.get("version", catalog.DEFAULT_VERSION)
+    cluster.version = call.get("version") or catalog.default_version(call.today())
     cluster.platformVersion = "eks.10"
     cluster.access_config = access_config
     cluster.kubernetes_network_config = network
-    # moto hands out shared module-level defaults; a private copy keeps later edits local.
-    cluster.logging = copy.deepcopy(cluster.logging)
+    # What was asked for, in the shape EKS reports (also a private copy: moto's default is shared).
+    cluster.logging = logging_config(_set_log_types(set(), call.get("logging") or {"clusterLogging": []}))
     vpc_config = {"endpointPublicAccess": True, "endpointPrivateAccess": False, "publicAccessCidrs": ["0.0.0.0/0"]}
     vpc_config.update(copy.deepcopy(cluster.resources_vpc_config or {}))
     vpc_config.setdefault("securityGroupIds", [])
@@ -169,11 +210,13 @@ def _start_update(call: EksCall, cluster: Any, update: Update, kind: str, apply:
 def _config_update(cluster: Any, field: str, value: Any) -> tuple[str, list[dict[str, str]], Callable[[], None]]:
     """``(update type, params, apply)`` for one UpdateClusterConfig section."""
     if field == "logging":
-        if value == cluster.logging:
+        # Only the named types change: EKS merges the request into what the cluster has.
+        wanted = _set_log_types(enabled_log_types(cluster.logging), value)
+        if wanted == enabled_log_types(cluster.logging):
             raise InvalidParameter("No changes needed for the logging config provided")
 
         def apply_logging() -> None:
-            cluster.logging = copy.deepcopy(value)
+            cluster.logging = logging_config(wanted)
 
         return "LoggingUpdate", [{"type": "ClusterLogging", "value": json.dumps(value)}], apply_logging
     if field == "resourcesVpcConfig":
@@ -235,11 +278,13 @@ def update_cluster_version(call: EksCall) -> Response:
     if repeat is not None:
         return render.ok(call.operation, {"update": repeat})
     wanted = str(call.get("version", ""))
-    if wanted not in catalog.VERSION_NAMES or wanted != catalog.next_minor(cluster.version):
+    if wanted != catalog.next_minor(cluster.version):
         raise InvalidParameter(
             f"Unsupported Kubernetes minor version update from {cluster.version} to {wanted}",
             clusterName=cluster.name,
         )
+    if not catalog.available_on(wanted, call.today()):
+        raise InvalidParameter(f"unsupported Kubernetes version {wanted}", clusterName=cluster.name)
     _require_updatable(cluster)
     update = Update(
         type="VersionUpdate",
@@ -257,8 +302,21 @@ def update_cluster_version(call: EksCall) -> Response:
 
 
 def describe_cluster_versions(call: EksCall) -> Response:
-    """DescribeClusterVersions over the sandbox's catalog, newest first."""
-    versions = [v.to_api() for v in reversed(catalog.VERSIONS)]
+    """DescribeClusterVersions over the catalogue, newest first, with statuses as of the sandbox's today.
+
+    Without ``includeAll`` only the versions clusters can be created on are listed (standard and
+    extended support), as EKS lists them; ``includeAll`` adds the unsupported ones. Versions
+    not yet released are never listed. The other parameters filter that list.
+    """
+    today = call.today()
+    default = catalog.default_version(today)
+    listed = [v for v in reversed(catalog.VERSIONS) if v.status_on(today) is not None]
+    if not call.get("includeAll"):
+        listed = [v for v in listed if v.status_on(today) in catalog.AVAILABLE]
+    versions = [v.to_api(today, v.version == default) for v in listed]
+    cluster_type = call.get("clusterType")
+    if cluster_type:
+        versions = [v for v in versions if v["clusterType"] == cluster_type]
     wanted = call.get("clusterVersions")
     if wanted:
         versions = [v for v in versions if v["clusterVersion"] in wanted]
@@ -270,5 +328,5 @@ def describe_cluster_versions(call: EksCall) -> Response:
     legacy_status = call.get("status")
     if legacy_status:
         versions = [v for v in versions if v["status"] == legacy_status]
-    listed, token = page(versions, call.get("maxResults"), call.get("nextToken"))
-    return render.ok(call.operation, {"clusterVersions": listed, "nextToken": token})
+    page_items, token = page(versions, call.get("maxResults"), call.get("nextToken"))
+    return render.ok(call.operation, {"clusterVersions": page_items, "nextToken": token})

@@ -54,3 +54,17 @@ class ResourceLimitExceeded(EksError):
 
     status = 400
     code = "ResourceLimitExceededException"
+
+
+class NotFound(EksError):
+    """404 ``NotFoundException``: what the tagging operations answer for an ARN that names nothing."""
+
+    status = 404
+    code = "NotFoundException"
+
+
+class BadRequest(EksError):
+    """400 ``BadRequestException``: the tagging operations' answer to a request they cannot accept."""
+
+    status = 400
+    code = "BadRequestException"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import threading
 from collections.abc import Callable
@@ -9,8 +10,9 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from assistant import clock
 from assistant.sandbox.caller import caller
-from assistant.sandbox.eks import access, addons, clusters, limits, nodegroups, render, updates
+from assistant.sandbox.eks import access, addons, clusters, limits, nodegroups, render, tags, updates
 from assistant.sandbox.eks.call import EksCall
 from assistant.sandbox.eks.errors import EksError
 from assistant.sandbox.eks.lifecycle import Lifecycle
@@ -45,15 +47,19 @@ HANDLERS: dict[str, Handler] = {
     "DisassociateAccessPolicy": access.disassociate_access_policy,
     "ListAssociatedAccessPolicies": access.list_associated_access_policies,
     "ListAccessPolicies": access.list_access_policies,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsForResource": tags.list_tags_for_resource,
 }
 
 
 class EksFront:
     """Handles every EKS request under one lock, so checks and writes never interleave."""
 
-    def __init__(self, lifecycle: Lifecycle, moto_app: Callable[..., Any]) -> None:
+    def __init__(self, lifecycle: Lifecycle, moto_app: Callable[..., Any], today: Callable[[], dt.date] = clock.today) -> None:
         self.lifecycle = lifecycle
         self._moto_app = moto_app
+        self.today = today
         self.lock = threading.RLock()
 
     def settle(self) -> None:
@@ -90,6 +96,7 @@ class EksFront:
                     backend=get_backend("eks")[account_id][region],
                     lifecycle=self.lifecycle,
                     forward=lambda: self._forward(environ, body),
+                    today=self.today,
                 )
                 limits.enforce(call)
                 return HANDLERS[operation](call)

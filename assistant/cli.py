@@ -16,6 +16,7 @@ import math
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -191,8 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
 # -- helpers ---------------------------------------------------------------------------
 
 
+# One lock for every line the CLI writes to stderr: the runner reports from its step threads, and
+# print() writes the text and the newline separately, so two events could share one line.
+_STDERR = threading.Lock()
+
+
 def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    """Write ``msg`` and its newline to stderr as one piece, whichever thread calls."""
+    with _STDERR:
+        sys.stderr.write(msg + "\n")
+        sys.stderr.flush()
 
 
 def _print_json(data: Any) -> None:
@@ -308,11 +317,15 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 class _Progress:
-    """Prints run events as lines; progress updates at most every few seconds per step."""
+    """Prints run events as lines; progress updates at most every few seconds per step.
+
+    Called from the runner's step threads: each event is one whole line (see :func:`_err`).
+    """
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.last: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, ev: Any) -> None:
         if self.quiet:
@@ -327,11 +340,12 @@ class _Progress:
             "run_failed": "✗",
         }.get(ev.kind)
         if ev.kind == "step_progress":
-            prev = self.last.get(ev.step)
             status = ev.message.split(" (")[0]
-            if prev and ev.ts - prev[0] < 5 and prev[1] == status:
-                return
-            self.last[ev.step] = (ev.ts, status)
+            with self._lock:
+                prev = self.last.get(ev.step)
+                if prev and ev.ts - prev[0] < 5 and prev[1] == status:
+                    return
+                self.last[ev.step] = (ev.ts, status)
             pct = f" {ev.fraction * 100:3.0f}%" if ev.fraction is not None else ""
             _err(f"  [{ev.elapsed:7.1f}s]   {ev.step}: {ev.message}{pct}")
             return

@@ -2,7 +2,8 @@
 
 Verbs: sandbox, validate, plan, apply, destroy, status, runs, resume, audit, locks, schema, playbooks,
 access, capacity, token, kubeconfig (and slack, for the bot).
-Exit codes: 0 ok, 1 the run failed, 2 invalid input, 3 approval refused or plan changed.
+Exit codes: 0 ok, 1 the run failed, 2 invalid input, 3 approval refused or plan changed,
+130 interrupted by Ctrl-C.
 
 Only ``argparse`` is imported at module level so that ``eks-assist --help`` stays fast;
 boto3, pydantic and friends are imported by the verbs that need them.
@@ -23,6 +24,8 @@ from typing import Any
 from .argcheck import CLUSTER_NAME, REGION, shown
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_APPROVAL = 0, 1, 2, 3
+# 128 + SIGINT, as shells report a command stopped by Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 EPILOG = """\
 examples:
@@ -36,7 +39,7 @@ examples:
   eks-assist apply -f spec.yaml --request-approval slack --policy policy.yaml --requester U012ABCDEF
   eks-assist slack serve --policy policy.yaml         the Slack bot (HTTP; --socket for Socket Mode)
 
-exit codes: 0 ok, 1 run failed, 2 invalid input, 3 approval refused or plan changed
+exit codes: 0 ok, 1 run failed, 2 invalid input, 3 approval refused or plan changed, 130 interrupted (Ctrl-C)
 """
 
 
@@ -326,9 +329,16 @@ class _Progress:
         self.quiet = quiet
         self.last: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
+        # The run that started and has not converged: what a Ctrl-C leaves to resume.
+        self.unfinished: str | None = None
 
     def __call__(self, ev: Any) -> None:
-        if self.quiet:
+        if ev.kind == "run_started":
+            self.unfinished = ev.run_id
+        elif ev.kind == "run_done":
+            self.unfinished = None
+        if self.quiet or (ev.kind == "run_failed" and ev.data.get("interrupted")):
+            # An interrupted run is reported once, by main(), with the resume command for these flags.
             return
         mark = {
             "step_started": "…",
@@ -392,7 +402,8 @@ def _engine(args: argparse.Namespace, ctx: dict[str, Any], region: str | None, q
 
     aws = _aws(args, region, ctx)
     opts = _options(args) if hasattr(args, "parallelism") else None
-    return Engine(aws, open_store(), sink=_Progress(quiet), options=opts)
+    ctx["progress"] = _Progress(quiet)
+    return Engine(aws, open_store(), sink=ctx["progress"], options=opts)
 
 
 def cmd_plan(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
@@ -701,6 +712,28 @@ def _handler(verb: str | None) -> Any:
     raise_input(f"no handler for '{verb}': is the front end that provides it installed?")
 
 
+def _interrupted(args: argparse.Namespace, ctx: dict[str, Any]) -> str:
+    """The one message after Ctrl-C: the exact resume command if a run was cut short."""
+    progress = ctx.get("progress")
+    run_id = progress.unfinished if isinstance(progress, _Progress) else None
+    if run_id is None:
+        if args.verb in ("apply", "destroy", "resume"):
+            return "interrupted before the run started; nothing was applied."
+        return "interrupted."
+    if ctx.get("sandbox") is not None:
+        return (
+            f"interrupted: run {run_id} stopped part-way, on a sandbox started inside this command; that sandbox "
+            "and what the run made in it are gone, so there is nothing to resume. Run 'eks-assist sandbox' in "
+            "another terminal to keep sandbox state between commands."
+        )
+    flags = " --sandbox" if getattr(args, "sandbox", False) else ""
+    if getattr(args, "profile", None):
+        import shlex
+
+        flags += f" --profile {shlex.quote(args.profile)}"
+    return f"interrupted: run {run_id} stopped part-way and can be finished with: eks-assist resume {run_id}{flags}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -712,8 +745,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _handler(args.verb)(args, ctx)
     except KeyboardInterrupt:
-        _err("\ninterrupted. A run that was applying can be continued with: eks-assist resume <run-id> (see eks-assist runs)")
-        return 130
+        _err(_interrupted(args, ctx))
+        return EXIT_INTERRUPTED
     except Exception as exc:
         from .errors import EksAssistError, InputError
 

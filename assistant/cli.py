@@ -761,6 +761,14 @@ def main(argv: list[str] | None = None) -> int:
         if msg:
             _err(f"error: {msg}")
             return EXIT_FAILED
+        if type(exc).__module__ == "sqlite3":
+            # The store failed after it opened (locked by another process, damaged pages, disk full).
+            from .store import explain_fault
+
+            fault = explain_fault(exc)
+            if fault is not None:
+                _err(f"error: {fault}")
+                return fault.exit_code
         if args.debug:
             raise
         _err(f"internal error: {type(exc).__name__}: {exc}\n(re-run with --debug for a traceback, and please report it)")

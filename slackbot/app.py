@@ -81,10 +81,13 @@ class Bot:
     cancel: threading.Event
 
     def healthy(self) -> bool:
-        """The store answers (what /healthz reports)."""
+        """The store answers (what /healthz reports); when it does not, the log says which file and why."""
+        from assistant.store import explain_fault
+
         try:
             self.engines.store.list_runs(1)
-        except Exception:
+        except Exception as exc:
+            log.error("unhealthy: %s", explain_fault(exc) or f"the state store failed: {type(exc).__name__}: {exc}")
             return False
         return True
 

@@ -101,11 +101,7 @@ def run(args: argparse.Namespace) -> int:
                 sandbox=True,
             )
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        import sqlite3
-
         from slack_bolt.error import BoltError
-
-        from assistant.errors import EksAssistError
 
         from .app import create_bot
         from .serve import serve_http, serve_socket
@@ -116,8 +112,6 @@ def run(args: argparse.Namespace) -> int:
             from .redact import redact
 
             raise InputError(f"Slack refused SLACK_BOT_TOKEN: {redact(str(exc))}") from None
-        except (sqlite3.Error, OSError) as exc:
-            raise EksAssistError(f"cannot open the state store ({exc}); check EKS_ASSIST_STATE_DIR") from None
         specs = config.policy.specs_dir
         _err(
             f"eks-assist Slack bot: policy {config.policy_path}, channels {', '.join(config.policy.channels)}, "

@@ -41,7 +41,7 @@ def test_forged_signature_is_refused_with_401(bot: BotHarness) -> None:
     assert bot.post(body, headers).status == 401
     # No signature at all.
     assert bot.post(body, {"content-type": "application/x-www-form-urlencoded"}).status == 401
-    time.sleep(0.3)  # a lazy listener, had one started, would have posted by now
+    time.sleep(0.3)  # work behind the ack, had any started, would have posted by now
     _no_side_effects(bot)
 
 

@@ -31,9 +31,9 @@ Job = Callable[[], None]
 # The work behind acks is planning and AWS reads: CPU-bound Python that holds the GIL. More
 # threads than this would not plan faster on a small host, only slow every ack down.
 WORK_WORKERS = 4
-# Jobs that may wait for a worker; one more is answered "busy". A burst of a few dozen
-# commands fits, and the last of them still starts within minutes (response_url lasts 30).
-WORK_QUEUE = 60
+# Jobs that may wait for a worker; one more is answered "busy". A burst of a hundred commands
+# fits, and the last of them still starts within minutes (a response_url lasts 30).
+WORK_QUEUE = 200
 
 
 class Ticket:

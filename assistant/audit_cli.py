@@ -40,24 +40,50 @@ def _ts(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(ts)) if ts else "-"
 
 
+# The text view fits a 100-column terminal; `-o json` has every field of every entry.
+WIDTH = 100
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with "…" where it was cut."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _calls_summary(data: dict[str, Any]) -> str:
+    """``14 AWS calls (14 request ids), 2 Kubernetes: ec2:CreateVpc, iam:CreateRole x2, …``."""
+    calls = data.get("calls", [])
+    aws = [c for c in calls if c.get("service") != "kubernetes"]
+    k8s = len(calls) - len(aws)
+    with_ids = sum(1 for c in aws if c.get("requestId"))
+    counts: dict[str, int] = {}
+    for c in calls:
+        name = f"{c.get('service')}:{c.get('operation')}"
+        counts[name] = counts.get(name, 0) + 1
+    head = f"{len(aws)} AWS call(s) ({with_ids} request ids)"
+    if k8s:
+        head += f", {k8s} Kubernetes"
+    if data.get("retries"):
+        head += f", {data['retries']} retries"
+    ops = ", ".join(name + (f" x{n}" if n > 1 else "") for name, n in counts.items())
+    return f"{head}: {ops}" if ops else head
+
+
 def _summary(entry: dict[str, Any]) -> str:
     data = entry["data"]
     if entry["event"] == "mutating-calls":
-        calls = data.get("calls", [])
-        # Kubernetes API servers return no request id; AWS calls show theirs for support cases.
-        ids = ", ".join(
-            f"{c['service']}:{c['operation']}" + ("" if c["service"] == "kubernetes" else f"={c.get('requestId') or '?'}")
-            for c in calls[:6]
-        )
-        more = f" (+{len(calls) - 6} more)" if len(calls) > 6 else ""
-        retries = f"; {data['retries']} AWS retries" if data.get("retries") else ""
-        return f"{len(calls)} call(s): {ids}{more}{retries}"
+        return _calls_summary(data)
     keys = ("cluster", "kind", "method", "reason", "team", "channel", "message_ts", "action_ts", "count", "fresh")
-    return " ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", {}))
+    text = " ".join(f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "", {}))
+    return " ".join(text.split())  # a reason with line breaks stays on its entry's line
+
+
+def _who(actor: str) -> str:
+    """The person, without the AWS caller ARN the CLI appends in parentheses (`-o json` has it)."""
+    return actor.split(" (", 1)[0] or "-"
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    """Print the audit log, newest first."""
+    """Print the audit log, newest first: one line per entry, at most 100 columns."""
     from .errors import InputError
     from .store import open_store
 
@@ -73,12 +99,22 @@ def run_audit(args: argparse.Namespace) -> int:
     if not rows:
         print("The audit log is empty." if not (args.run or args.event) else "No audit entries match.")
         return 0
-    print(f"{'WHEN':20}  {'EVENT':26}  {'RUN/REQUEST':22}  {'ACTOR':24}  {'PLAN':12}  DETAIL")
+    event_w = min(25, max(len("EVENT"), *(len(r["event"]) for r in rows)))
+    run_w = min(22, max(len("RUN/REQUEST"), *(len(r["run_id"] or "-") for r in rows)))
+    who_w = min(12, max(len("WHO"), *(len(_who(r["actor"] or "")) for r in rows)))
+    print(f"{'WHEN (UTC)':20}  {'EVENT':{event_w}}  {'RUN/REQUEST':{run_w}}  {'WHO':{who_w}}  DETAIL")
     for r in rows:
-        print(
-            f"{_ts(r['ts']):20}  {r['event']:26}  {r['run_id'] or '-':22}  {(r['actor'] or '-')[:24]:24}  "
-            f"{(r['plan_hash'] or '-')[:12]:12}  {_summary(r)}"
+        head = (
+            f"{_ts(r['ts']):20}  {_fit(r['event'], event_w):{event_w}}  {_fit(r['run_id'] or '-', run_w):{run_w}}  "
+            f"{_fit(_who(r['actor'] or ''), who_w):{who_w}}"
         )
+        detail = _summary(r)
+        if len(head) + 2 + len(detail) <= WIDTH:
+            print(f"{head}  {detail}".rstrip())
+        else:
+            # Too long for the line: the detail gets a line of its own, cut to fit (-o json has it whole).
+            print(head)
+            print(_fit(f"    {detail}", WIDTH))
     return 0
 
 

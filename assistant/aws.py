@@ -19,7 +19,10 @@ USER_AGENT = "eks-assist/0.1"
 class AwsContext:
     """Creates and caches guarded boto3 clients for one profile and region."""
 
-    def __init__(self, region: str | None = None, profile: str | None = None, max_attempts: int = 10) -> None:
+    def __init__(
+        self, region: str | None = None, profile: str | None = None, max_attempts: int = 10, max_pool_connections: int = 10
+    ) -> None:
+        """``max_pool_connections``: HTTP connections per client, one per thread that may call it at once."""
         import boto3
         import botocore.exceptions
         from botocore.config import Config
@@ -37,6 +40,7 @@ class AwsContext:
             user_agent_extra=USER_AGENT,
             connect_timeout=10,
             read_timeout=60,
+            max_pool_connections=max_pool_connections,
         )
         install(self.session._session)
         self._clients: dict[str, Any] = {}

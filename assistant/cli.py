@@ -2,7 +2,8 @@
 
 Verbs: sandbox, validate, plan, apply, destroy, status, runs, resume, audit, locks, schema, playbooks,
 access, capacity, token, kubeconfig (and slack, for the bot).
-Exit codes: 0 ok, 1 the run failed, 2 invalid input, 3 approval refused or plan changed.
+Exit codes: 0 ok, 1 the run failed, 2 invalid input, 3 approval refused or plan changed,
+130 interrupted by Ctrl-C.
 
 Only ``argparse`` is imported at module level so that ``eks-assist --help`` stays fast;
 boto3, pydantic and friends are imported by the verbs that need them.
@@ -16,12 +17,15 @@ import math
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from .argcheck import CLUSTER_NAME, region_problem, shown
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_APPROVAL = 0, 1, 2, 3
+# 128 + SIGINT, as shells report a command stopped by Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 EPILOG = """\
 examples:
@@ -35,7 +39,7 @@ examples:
   eks-assist apply -f spec.yaml --request-approval slack --policy policy.yaml --requester U012ABCDEF
   eks-assist slack serve --policy policy.yaml         the Slack bot (HTTP; --socket for Socket Mode)
 
-exit codes: 0 ok, 1 run failed, 2 invalid input, 3 approval refused or plan changed
+exit codes: 0 ok, 1 run failed, 2 invalid input, 3 approval refused or plan changed, 130 interrupted (Ctrl-C)
 """
 
 
@@ -191,8 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
 # -- helpers ---------------------------------------------------------------------------
 
 
+# One lock for every line the CLI writes to stderr: the runner reports from its step threads, and
+# print() writes the text and the newline separately, so two events could share one line.
+_STDERR = threading.Lock()
+
+
 def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    """Write ``msg`` and its newline to stderr as one piece, whichever thread calls."""
+    with _STDERR:
+        sys.stderr.write(msg + "\n")
+        sys.stderr.flush()
 
 
 def _print_json(data: Any) -> None:
@@ -310,14 +322,25 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 class _Progress:
-    """Prints run events as lines; progress updates at most every few seconds per step."""
+    """Prints run events as lines; progress updates at most every few seconds per step.
+
+    Called from the runner's step threads: each event is one whole line (see :func:`_err`).
+    """
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.last: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+        # The run that started and has not converged: what a Ctrl-C leaves to resume.
+        self.unfinished: str | None = None
 
     def __call__(self, ev: Any) -> None:
-        if self.quiet:
+        if ev.kind == "run_started":
+            self.unfinished = ev.run_id
+        elif ev.kind == "run_done":
+            self.unfinished = None
+        if self.quiet or (ev.kind == "run_failed" and ev.data.get("interrupted")):
+            # An interrupted run is reported once, by main(), with the resume command for these flags.
             return
         mark = {
             "step_started": "…",
@@ -329,11 +352,12 @@ class _Progress:
             "run_failed": "✗",
         }.get(ev.kind)
         if ev.kind == "step_progress":
-            prev = self.last.get(ev.step)
             status = ev.message.split(" (")[0]
-            if prev and ev.ts - prev[0] < 5 and prev[1] == status:
-                return
-            self.last[ev.step] = (ev.ts, status)
+            with self._lock:
+                prev = self.last.get(ev.step)
+                if prev and ev.ts - prev[0] < 5 and prev[1] == status:
+                    return
+                self.last[ev.step] = (ev.ts, status)
             pct = f" {ev.fraction * 100:3.0f}%" if ev.fraction is not None else ""
             _err(f"  [{ev.elapsed:7.1f}s]   {ev.step}: {ev.message}{pct}")
             return
@@ -380,7 +404,8 @@ def _engine(args: argparse.Namespace, ctx: dict[str, Any], region: str | None, q
 
     aws = _aws(args, region, ctx)
     opts = _options(args) if hasattr(args, "parallelism") else None
-    return Engine(aws, open_store(), sink=_Progress(quiet), options=opts)
+    ctx["progress"] = _Progress(quiet)
+    return Engine(aws, open_store(), sink=ctx["progress"], options=opts)
 
 
 def cmd_plan(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
@@ -689,6 +714,28 @@ def _handler(verb: str | None) -> Any:
     raise_input(f"no handler for '{verb}': is the front end that provides it installed?")
 
 
+def _interrupted(args: argparse.Namespace, ctx: dict[str, Any]) -> str:
+    """The one message after Ctrl-C: the exact resume command if a run was cut short."""
+    progress = ctx.get("progress")
+    run_id = progress.unfinished if isinstance(progress, _Progress) else None
+    if run_id is None:
+        if args.verb in ("apply", "destroy", "resume"):
+            return "interrupted before the run started; nothing was applied."
+        return "interrupted."
+    if ctx.get("sandbox") is not None:
+        return (
+            f"interrupted: run {run_id} stopped part-way, on a sandbox started inside this command; that sandbox "
+            "and what the run made in it are gone, so there is nothing to resume. Run 'eks-assist sandbox' in "
+            "another terminal to keep sandbox state between commands."
+        )
+    flags = " --sandbox" if getattr(args, "sandbox", False) else ""
+    if getattr(args, "profile", None):
+        import shlex
+
+        flags += f" --profile {shlex.quote(args.profile)}"
+    return f"interrupted: run {run_id} stopped part-way and can be finished with: eks-assist resume {run_id}{flags}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -700,8 +747,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _handler(args.verb)(args, ctx)
     except KeyboardInterrupt:
-        _err("\ninterrupted. A run that was applying can be continued with: eks-assist resume <run-id> (see eks-assist runs)")
-        return 130
+        _err(_interrupted(args, ctx))
+        return EXIT_INTERRUPTED
     except Exception as exc:
         from .errors import EksAssistError, InputError
 
@@ -716,6 +763,14 @@ def main(argv: list[str] | None = None) -> int:
         if msg:
             _err(f"error: {msg}")
             return EXIT_FAILED
+        if type(exc).__module__ == "sqlite3":
+            # The store failed after it opened (locked by another process, damaged pages, disk full).
+            from .store import explain_fault
+
+            fault = explain_fault(exc)
+            if fault is not None:
+                _err(f"error: {fault}")
+                return fault.exit_code
         if args.debug:
             raise
         _err(f"internal error: {type(exc).__name__}: {exc}\n(re-run with --debug for a traceback, and please report it)")

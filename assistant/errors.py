@@ -8,7 +8,8 @@ Hierarchy::
     ├── ApprovalError (3)           no approval, wrong hash, or the plan changed since approval
     ├── GuardViolation (3)          a mutating AWS call outside an approved apply
     ├── RunFailed (1)               an apply step failed; the run is journaled and resumable
-    └── SandboxError (1)            the local sandbox could not start or be reached
+    ├── SandboxError (1)            the local sandbox could not start or be reached
+    └── StoreError (1)              the state store or state directory cannot be used (which file, why, what to do)
 """
 
 from __future__ import annotations
@@ -111,5 +112,14 @@ class RunFailed(EksAssistError):
 
 class SandboxError(EksAssistError):
     """The local sandbox could not be started or reached."""
+
+    exit_code = 1
+
+
+class StoreError(EksAssistError):
+    """The state store or the state directory cannot be used: corrupt, locked, not a database, no permission.
+
+    The message names the file, says what is wrong and what to do; nothing was deleted or rewritten.
+    """
 
     exit_code = 1

@@ -99,10 +99,25 @@ def _after_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
         scope.add_retries(int(meta["RetryAttempts"]))
     if is_read_only(model.service_model.endpoint_prefix, model.name):
         return
+    request_id = _request_id(meta)
     for call in reversed(scope.calls):
         if call["operation"] == model.name and "requestId" not in call:
-            call["requestId"] = meta.get("RequestId", "")
+            call["requestId"] = request_id
             break
+
+
+def _request_id(meta: dict[str, Any]) -> str | None:
+    """The id AWS gave the response, for support cases; None when the response carries none.
+
+    botocore puts it in ``ResponseMetadata.RequestId`` from the body (query and EC2 protocols) or
+    the ``x-amzn-RequestId`` header (JSON and REST); S3-style services name the header
+    ``x-amz-request-id``. Never a made-up value: an empty id is recorded as none.
+    """
+    headers = meta.get("HTTPHeaders") or {}
+    for value in (meta.get("RequestId"), headers.get("x-amzn-requestid"), headers.get("x-amz-request-id")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def install(botocore_session: Any) -> None:

@@ -256,13 +256,16 @@ class Runner:
                 for fut in running:
                     fut.cancel()
                 self.store.update_run(run.id, status="interrupted", error="cancelled by user")
-                self._emit(run.id, "run_failed", message="cancelled; resume with: eks-assist resume " + run.id)
+                # The front end that got the Ctrl-C says how to resume (it knows its own flags).
+                message = "cancelled; resume with: eks-assist resume " + run.id
+                self._emit(run.id, "run_failed", message=message, data={"interrupted": True})
                 raise
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
-            self.store.audit(
-                "mutating-calls", run.id, run.approver, approved.hash, {"calls": list(scope.calls), "retries": scope.retries}
-            )
+                # Audited however the run ends: the calls an interrupted run made happened all the same.
+                self.store.audit(
+                    "mutating-calls", run.id, run.approver, approved.hash, {"calls": list(scope.calls), "retries": scope.retries}
+                )
         pending = [i for i in by_id if i not in done and i not in failed and i not in skipped]
         if failed or pending or self.cancel_event.is_set():
             lines = [f"{k}: {v}" for k, v in failed.items()] + [f"{k}: {v}" for k, v in skipped.items()]

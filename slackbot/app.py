@@ -1,10 +1,12 @@
 """The Bolt app: ``/eks`` commands, Approve/Reject/Resume buttons and the two modals.
 
-Every listener acks at once, within Slack's 3 seconds, and leaves slow work (planning,
-AWS reads, applies) to a Bolt *lazy* listener, which runs after the ack on a worker thread.
-Applies then move to :class:`~slackbot.changes.ChangeFlow`'s own pool. The two exceptions are
-quick by design: opening a modal (its ``trigger_id`` expires in 3 seconds) and validating the
-``/eks new`` form, whose errors must come back in the ack itself.
+Every listener acks on the request's own thread, at once, within Slack's 3 seconds, and never
+waits on work: slow work (planning, AWS reads, store writes, Slack posts) goes to the bot's
+bounded :class:`~slackbot.work.WorkPool` once the ack has been sent, and applies then move to
+:class:`~slackbot.changes.ChangeFlow`'s own pool. When the work pool is full, the ack says the
+bot is busy and that nothing was done. Two things stay in the ack by design: opening a modal
+(its ``trigger_id`` expires in 3 seconds) and validating the ``/eks new`` form, whose errors
+must come back in the ack itself.
 
 Requests are verified by Bolt's own signature check (v0 HMAC-SHA256, 5-minute window); there
 is deliberately no option to turn it off. Commands and clicks are accepted only from the
@@ -25,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from assistant.errors import EksAssistError, InputError
@@ -44,6 +46,7 @@ from .messenger import Messenger
 from .notify import make_client
 from .pacing import ChannelPacer
 from .payloads import shape_problem
+from .work import WORK_QUEUE, WORK_WORKERS, WorkPool, after_ack
 
 log = logging.getLogger(__name__)
 
@@ -79,18 +82,24 @@ class Bot:
     housekeeper: Housekeeper
     # Set on shutdown: running applies stop between steps and end "interrupted", resumable.
     cancel: threading.Event
+    # Where every listener's slow half runs, after its ack.
+    work: WorkPool
 
     def healthy(self) -> bool:
-        """The store answers (what /healthz reports)."""
+        """The store answers (what /healthz reports); when it does not, the log says which file and why."""
+        from assistant.store import explain_fault
+
         try:
             self.engines.store.list_runs(1)
-        except Exception:
+        except Exception as exc:
+            log.error("unhealthy: %s", explain_fault(exc) or f"the state store failed: {type(exc).__name__}: {exc}")
             return False
         return True
 
     def close(self) -> None:
-        """Stop sweeping, interrupt running applies (they stay resumable) and wait for them to stop."""
+        """Stop sweeping, finish accepted work, interrupt running applies (they stay resumable) and wait for them."""
         self.housekeeper.stop()
+        self.work.close()
         self.cancel.set()
         self.flow.close()
 
@@ -103,8 +112,14 @@ def create_bot(
     expiry_interval: float = 30.0,
     clock: Callable[[], float] = time.time,
     apply_workers: int = 4,
+    work_workers: int = WORK_WORKERS,
+    work_queue: int = WORK_QUEUE,
 ) -> Bot:
-    """Build the bot from a checked config (see :func:`slackbot.config.load_config`)."""
+    """Build the bot from a checked config (see :func:`slackbot.config.load_config`).
+
+    ``work_workers`` threads run the work behind acks, and ``work_queue`` more jobs may wait;
+    beyond that, commands are answered "busy". Applies run on ``apply_workers`` threads.
+    """
     from assistant.requests import Requests
     from assistant.runner import RunOptions
     from assistant.store import open_store
@@ -113,7 +128,12 @@ def create_bot(
     store = open_store()
     cancel = threading.Event()
     options = dataclasses.replace(options or RunOptions(), cancel=cancel)
-    engines = Engines(store, default_region=config.region, profile=config.profile, options=options)
+    # Every thread that can call AWS at once gets a connection: the work pool, and each apply's
+    # parallel steps. (botocore's default of 10 logged "Connection pool is full" under load.)
+    connections = work_workers + apply_workers * max(1, options.parallelism) + 2
+    engines = Engines(
+        store, default_region=config.region, profile=config.profile, options=options, max_pool_connections=connections
+    )
     requests = Requests(store, config.policy, clock=clock)
     messenger = Messenger(client, ChannelPacer(pace_interval))
     flow = ChangeFlow(requests, engines, messenger, GroupDirectory(client), apply_workers=apply_workers)
@@ -121,12 +141,15 @@ def create_bot(
     app = App(
         client=client,
         signing_secret=config.signing_secret,
-        process_before_response=False,
-        # Lazy listeners plan and read AWS for seconds at a time; Bolt's default pool has 5 threads.
-        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"),
+        # The ack function runs on the dispatching thread and the response goes out when it
+        # returns. With False, Bolt queued ack functions on the same executor as the work.
+        process_before_response=True,
+        # Unused: no listener is lazy (the work pool takes their place).
+        listener_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="bolt"),
         name="eks-assist",
     )
-    bot = Bot(config, app, client, engines, catalogue, messenger, flow, Housekeeper(flow, expiry_interval), cancel)
+    work = WorkPool(work_workers, work_queue)
+    bot = Bot(config, app, client, engines, catalogue, messenger, flow, Housekeeper(flow, expiry_interval), cancel, work)
     app.use(_refuse_malformed)
     _register(bot)
     return bot
@@ -156,6 +179,14 @@ def _not_here(channel: str) -> str:
     )
 
 
+def busy_text(what: str, pool: WorkPool) -> str:
+    """What a user is told when the work pool is full: nothing was done, try again."""
+    return (
+        f":hourglass: The bot is busy: {pool.capacity} requests are already running or waiting. "
+        f"{what} was not done; try again in a minute."
+    )
+
+
 def _register(bot: Bot) -> None:
     app, config = bot.app, bot.config
     command_channels = set(config.policy.channels)
@@ -171,28 +202,30 @@ def _register(bot: Bot) -> None:
         except InputError as exc:
             return None, f"{exc}\n`/eks help` lists the commands."
 
-    def ack_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+    def ack_command(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond) -> None:
         cmd, refusal = check_command(command)
         if cmd is None:
             ack(text=refusal or "refused")
             return
         if cmd.verb == "new":
             ack()
-            # trigger_id is valid for 3 seconds: open the modal here, not in the lazy listener.
-            client.views_open(
-                trigger_id=command["trigger_id"], view=new_cluster.view(command["channel_id"], bot.engines.default_region)
-            )
+            # trigger_id is valid for 3 seconds: open the form right after the ack, not on the pool.
+            form = new_cluster.view(command["channel_id"], bot.engines.default_region)
+            after_ack(context, lambda: client.views_open(trigger_id=command["trigger_id"], view=form))
             return
         if cmd.verb == "help":
             text, blocks = answers.help_answer()
             ack(text=text, blocks=blocks)
             return
-        ack(text=f":hourglass_flowing_sand: `/eks {bk.escape(' '.join([cmd.verb, *cmd.args]))}` …")
-
-    def answer_command(command: dict[str, Any], respond: Respond) -> None:
-        cmd, _ = check_command(command)
-        if cmd is None or cmd.verb in ("new", "help"):
+        shown = f"`/eks {bk.escape(' '.join([cmd.verb, *cmd.args]))}`"
+        ticket = bot.work.reserve()
+        if ticket is None:
+            ack(text=busy_text(shown, bot.work))
             return
+        ack(text=f":hourglass_flowing_sand: {shown} …")
+        after_ack(context, lambda: ticket.start(answer_command, cmd, command, respond))
+
+    def answer_command(cmd: Command, command: dict[str, Any], respond: Respond) -> None:
         user, channel, team = command["user_id"], command["channel_id"], command.get("team_id", "")
         try:
             text, blocks = run_command(bot, cmd, user=user, channel=channel, team=team)
@@ -204,10 +237,10 @@ def _register(bot: Bot) -> None:
             blocks = [bk.mrkdwn(text)]
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
-    app.command("/eks")(ack=ack_command, lazy=[answer_command])
+    app.command("/eks")(ack_command)
 
     # -- the /eks new modal -----------------------------------------------------------------
-    def ack_new(ack: Ack, view: dict[str, Any], body: dict[str, Any]) -> None:
+    def ack_new(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         if new_cluster.channel_of(view) not in command_channels:
             ack(response_action="errors", errors={"name": "this form was opened outside the bot's channels; refused"})
             return
@@ -222,7 +255,12 @@ def _register(bot: Bot) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
+        ticket = bot.work.reserve()
+        if ticket is None:  # the form stays open: submitting again later keeps what was typed
+            ack(response_action="errors", errors={"name": busy_text("This request", bot.work)})
+            return
         ack()
+        after_ack(context, lambda: ticket.start(run_new, view, body))
 
     def run_new(view: dict[str, Any], body: dict[str, Any]) -> None:
         channel = new_cluster.channel_of(view)
@@ -240,7 +278,7 @@ def _register(bot: Bot) -> None:
         except Exception as exc:
             _tell(bot, channel, user, "`/eks new`", exc)
 
-    app.view(new_cluster.CALLBACK)(ack=ack_new, lazy=[run_new])
+    app.view(new_cluster.CALLBACK)(ack_new)
 
     # -- Approve / Reject / Resume ----------------------------------------------------------
     def action_context(body: dict[str, Any]) -> dict[str, Any]:
@@ -262,8 +300,19 @@ def _register(bot: Bot) -> None:
         bot.messenger.ephemeral(ctx["channel"], ctx["user"], _not_here(ctx["channel"]))
         return True
 
-    def just_ack(ack: Ack) -> None:
-        ack()
+    def ack_then(work: Callable[[dict[str, Any], dict[str, Any]], None], what: str) -> Callable[..., None]:
+        """A click's ack: at once, then ``work`` on the pool, or a "busy" note to the clicker."""
+
+        def ack_click(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            ack()
+            ticket = bot.work.reserve()
+            if ticket is None:
+                ctx = action_context(body)
+                after_ack(context, lambda: bot.messenger.ephemeral(ctx["channel"], ctx["user"], busy_text(what, bot.work)))
+                return
+            after_ack(context, lambda: ticket.start(work, body, action))
+
+        return ack_click
 
     def run_approve(body: dict[str, Any], action: dict[str, Any]) -> None:
         if refuse_outside(body):
@@ -274,21 +323,14 @@ def _register(bot: Bot) -> None:
         except Exception as exc:
             _tell(bot, ctx["channel"], ctx["user"], "Approve", exc)
 
-    app.action(bk.APPROVE)(ack=just_ack, lazy=[run_approve])
+    app.action(bk.APPROVE)(ack_then(run_approve, "Your approval"))
 
-    def ack_reject(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def ack_reject(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        ctx = action_context(body)
-        if ctx["channel"] not in action_channels:
-            return  # the lazy listener tells the clicker
-        try:
-            req = bot.flow.requests.get(str(action.get("value") or ""))
-        except Exception:
-            return  # the lazy listener reports it
-        if req.status == "pending":
-            client.views_open(trigger_id=body["trigger_id"], view=bk.reject_modal(req, ctx["channel"], ctx["message_ts"]))
+        after_ack(context, lambda: open_reject_form(body, action, client))
 
-    def run_reject_click(body: dict[str, Any], action: dict[str, Any]) -> None:
+    def open_reject_form(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """Right after the ack, on the request's thread: the form must open within 3 s of the click."""
         if refuse_outside(body):
             return
         ctx = action_context(body)
@@ -297,11 +339,14 @@ def _register(bot: Bot) -> None:
         except Exception as exc:
             _tell(bot, ctx["channel"], ctx["user"], "Reject", exc)
             return
-        if req.status != "pending":  # no form for a decided request: say why, and show its state
-            bot.messenger.ephemeral(ctx["channel"], ctx["user"], f":no_entry: Request `{req.id}` is already {req.status}.")
-            bot.flow.refresh(req)
+        if req.status == "pending":
+            client.views_open(trigger_id=body["trigger_id"], view=bk.reject_modal(req, ctx["channel"], ctx["message_ts"]))
+            return
+        # No form for a decided request: say why, and show its state.
+        bot.messenger.ephemeral(ctx["channel"], ctx["user"], f":no_entry: Request `{req.id}` is already {req.status}.")
+        bot.flow.refresh(req)
 
-    app.action(bk.REJECT)(ack=ack_reject, lazy=[run_reject_click])
+    app.action(bk.REJECT)(ack_reject)
 
     def run_reject(view: dict[str, Any], body: dict[str, Any]) -> None:
         try:
@@ -328,7 +373,7 @@ def _register(bot: Bot) -> None:
         except Exception as exc:
             _tell(bot, channel, user, "Reject", exc)
 
-    def ack_reject_view(ack: Ack, view: dict[str, Any]) -> None:
+    def ack_reject_view(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
@@ -336,9 +381,14 @@ def _register(bot: Bot) -> None:
         if not isinstance(meta, dict):
             ack(response_action="errors", errors={"reason": "this form's metadata is not the bot's; nothing was rejected"})
             return
+        ticket = bot.work.reserve()
+        if ticket is None:
+            ack(response_action="errors", errors={"reason": busy_text("The rejection", bot.work)})
+            return
         ack()
+        after_ack(context, lambda: ticket.start(run_reject, view, body))
 
-    app.view(bk.REJECT_VIEW)(ack=ack_reject_view, lazy=[run_reject])
+    app.view(bk.REJECT_VIEW)(ack_reject_view)
 
     def run_resume(body: dict[str, Any], action: dict[str, Any]) -> None:
         if refuse_outside(body):
@@ -351,7 +401,7 @@ def _register(bot: Bot) -> None:
         except Exception as exc:
             _tell(bot, ctx["channel"], ctx["user"], "Resume", exc)
 
-    app.action(bk.RESUME)(ack=just_ack, lazy=[run_resume])
+    app.action(bk.RESUME)(ack_then(run_resume, "Resume"))
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:

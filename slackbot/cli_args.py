@@ -37,6 +37,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=3000, help="HTTP mode: port to listen on, 0 for any free port (default 3000)")
     p.add_argument("--policy", metavar="PATH", help="approval policy YAML (default: $EKS_ASSIST_SLACK_POLICY)")
+    from .work import WORK_QUEUE, WORK_WORKERS
+
+    w = p.add_argument_group("capacity")
+    w.add_argument(
+        "--workers",
+        type=int,
+        default=WORK_WORKERS,
+        metavar="N",
+        help=f"threads that run commands after their ack: plans, AWS reads (default {WORK_WORKERS})",
+    )
+    w.add_argument(
+        "--queue-limit",
+        type=int,
+        default=WORK_QUEUE,
+        metavar="N",
+        help=f"commands that may wait for a thread; more are answered 'busy, try again' (default {WORK_QUEUE})",
+    )
     g = p.add_argument_group("where to run")
     g.add_argument(
         "--sandbox",
@@ -79,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--profile cannot be combined with --sandbox")
     if not args.socket and not 0 <= args.port <= 65535:
         raise InputError(f"--port must be 0-65535, got {args.port}")
+    if not 1 <= args.workers <= 256:
+        raise InputError(f"--workers must be 1-256, got {args.workers}")
+    if not 0 <= args.queue_limit <= 100_000:
+        raise InputError(f"--queue-limit must be 0-100000, got {args.queue_limit}")
     from .config import load_config
 
     # Check everything that needs no network first: a bad policy should not start a sandbox.
@@ -101,23 +122,17 @@ def run(args: argparse.Namespace) -> int:
                 sandbox=True,
             )
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        import sqlite3
-
         from slack_bolt.error import BoltError
-
-        from assistant.errors import EksAssistError
 
         from .app import create_bot
         from .serve import serve_http, serve_socket
 
         try:
-            bot = create_bot(config, options=options)
+            bot = create_bot(config, options=options, work_workers=args.workers, work_queue=args.queue_limit)
         except BoltError as exc:  # Bolt checks the token with auth.test at start-up
             from .redact import redact
 
             raise InputError(f"Slack refused SLACK_BOT_TOKEN: {redact(str(exc))}") from None
-        except (sqlite3.Error, OSError) as exc:
-            raise EksAssistError(f"cannot open the state store ({exc}); check EKS_ASSIST_STATE_DIR") from None
         specs = config.policy.specs_dir
         _err(
             f"eks-assist Slack bot: policy {config.policy_path}, channels {', '.join(config.policy.channels)}, "

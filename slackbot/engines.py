@@ -26,9 +26,17 @@ class Engines:
     """Hands out engines over one store, with AWS contexts cached per region."""
 
     def __init__(
-        self, store: Store, *, default_region: str | None, profile: str | None = None, options: RunOptions | None = None
+        self,
+        store: Store,
+        *,
+        default_region: str | None,
+        profile: str | None = None,
+        options: RunOptions | None = None,
+        max_pool_connections: int = 10,
     ) -> None:
+        """``max_pool_connections``: per AWS client, as many as the bot's threads that may share it."""
         self.store = store
+        self.max_pool_connections = max_pool_connections
         self.default_region = default_region
         self.profile = profile
         self.options = options
@@ -44,7 +52,9 @@ class Engines:
             raise InputError("the bot has no default AWS region: start it with --region or AWS_REGION")
         with self._lock:
             if region not in self._aws:
-                self._aws[region] = AwsContext(region=region, profile=self.profile)
+                self._aws[region] = AwsContext(
+                    region=region, profile=self.profile, max_pool_connections=self.max_pool_connections
+                )
             return self._aws[region]
 
     def engine(self, region: str | None = None, sink: EventSink = discard) -> Engine:

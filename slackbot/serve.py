@@ -3,11 +3,12 @@
 HTTP mode serves ``POST /slack/events`` (commands, interactivity) and ``GET /healthz``.
 Bolt's ASGI adapter calls the synchronous ``App.dispatch`` on the event loop, so one slow
 dispatch would hold up every other request; :class:`ThreadedSlackRequestHandler` runs each
-dispatch on a thread instead, and the loop keeps accepting. Dispatch itself only waits for the
-listener's ack: the slow work happens after it, in lazy listeners.
+dispatch on a thread instead, and the loop keeps accepting. Dispatch computes only the
+listener's ack. The work behind it (:mod:`slackbot.work`) starts once the ack has been sent.
 
 Socket Mode connects out to Slack with the app-level token (no public URL needed), using
-Bolt's built-in WebSocket client.
+Bolt's built-in WebSocket client; :class:`DeferringSocketModeHandler` likewise starts the work
+after the ack has gone back over the socket.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import logging
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,11 +26,13 @@ from typing import Any
 
 from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
+from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from .app import Bot
+from .work import AFTER_ACK, Job, run_after_ack
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +92,25 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
         except (ValueError, TypeError, OverflowError):  # int() of a timestamp that is not a number
             return False
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not (scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == self.path):
+            await super().__call__(scope, receive, send)
+            return
+        jobs: list[Job] = []
+        answer = await self._dispatch(AsgiHttpRequest(scope, receive), jobs)  # type: ignore[arg-type]
+        response = AsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
+        try:
+            await send(response.get_response_start())
+            await send(response.get_response_body())
+        finally:
+            if jobs:  # the ack is out: now the work may start (it is only handed to the pool here)
+                self._pool.submit(run_after_ack, jobs)
+
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
+        """Dispatch without deferring: work behind the ack starts as the listener hands it over."""
+        return await self._dispatch(request, None)
+
+    async def _dispatch(self, request: AsgiHttpRequest, jobs: list[Job] | None) -> BoltResponse:
         raw = await _read_body(request)
         if raw is None:
             return _refusal(413, f"request body larger than {MAX_BODY} bytes")
@@ -103,6 +125,8 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
         except (ValueError, TypeError, AttributeError, KeyError, IndexError):
             return _refusal(400, "malformed request body")
+        if jobs is not None:
+            bolt_request.context[AFTER_ACK] = jobs
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self.app.dispatch, bolt_request)
 
@@ -127,6 +151,18 @@ def asgi_app(bot: Bot) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         await handler(scope, receive, send)
 
     return app
+
+
+# How often a thread holding the GIL is asked to let another run (CPython's default is 5 ms).
+# The work pool plans in CPU-bound Python; the event loop and the dispatch threads need the GIL
+# for moments at a time, several times per ack. Measured with benchmarks/slack_ack.py (heavy
+# commands, concurrency 30, 2 cores), 1 ms took the ack p99 from about 180-220 ms to 110-135 ms.
+SWITCH_INTERVAL = 0.001
+
+
+def favour_acks() -> None:
+    """Let the threads that ack get the GIL sooner while workers plan (a process-wide setting: serving only)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -161,6 +197,7 @@ def serve_http(bot: Bot, host: str, port: int, *, ready: Callable[[str], None] |
         # place; a no-op handler there lets the bot's own cleanup run and the process exit 0.
         signal.signal(signal.SIGTERM, lambda signum, frame: None)
     bot.housekeeper.start()
+    favour_acks()
     try:
         server.run(sockets=[sock])
     finally:
@@ -170,19 +207,41 @@ def serve_http(bot: Bot, host: str, port: int, *, ready: Callable[[str], None] |
 
 def serve_socket(bot: Bot) -> None:
     """Serve over Socket Mode until interrupted (needs SLACK_APP_TOKEN)."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
     from assistant.errors import InputError
 
-    handler = SocketModeHandler(bot.app, app_token=bot.config.app_token)
+    handler = _socket_handler_class()(bot.app, app_token=bot.config.app_token)
     try:
         try:
             handler.connect()
         except SlackApiError as exc:  # apps.connections.open refused the app-level token
             raise InputError(f"Slack refused SLACK_APP_TOKEN for Socket Mode: {exc.response.get('error')}") from None
         bot.housekeeper.start()
+        favour_acks()
         threading.Event().wait()  # serve until Ctrl-C (KeyboardInterrupt) or the process is stopped
     finally:
         handler.close()
         bot.close()
+
+
+def _socket_handler_class() -> type[Any]:
+    """Bolt's Socket Mode handler, starting the work behind each ack once the ack is sent (imported on use)."""
+    import time
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.adapter.socket_mode.internals import build_headers, send_response
+
+    class DeferringSocketModeHandler(SocketModeHandler):  # type: ignore[misc]
+        """Like Bolt's own ``handle``, plus the jobs listeners left to run after the ack."""
+
+        def handle(self, client: Any, req: Any) -> None:
+            start = time.time()
+            jobs: list[Job] = []
+            bolt_request = BoltRequest(mode="socket_mode", body=req.payload, headers=build_headers(req))
+            bolt_request.context[AFTER_ACK] = jobs
+            bolt_response = self.app.dispatch(bolt_request)
+            send_response(client, req, bolt_response, start)
+            run_after_ack(jobs)
+
+    return DeferringSocketModeHandler

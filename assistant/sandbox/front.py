@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -49,11 +50,53 @@ def _call(service: str | None, operation: str, status: int) -> AwsCall:
     return AwsCall(service=service or "", operation=operation, status=status, mutating=mutating)
 
 
+# Where query and EC2 protocols carry the request id in the body (EC2 errors say RequestID).
+_BODY_ID = re.compile(rb"<(requestId|RequestId|RequestID)>[^<]*</\1>")
+
+
+def with_request_ids(app: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's app, with one fresh request id per answer in the header and in the body, as AWS does.
+
+    moto 5.2.5's serializer writes the constant ``request-id`` into EC2 bodies (botocore reads
+    EC2's id from the body), while its header holds another, random id.
+    """
+
+    def app_with_ids(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+            return app(environ, start_response)  # type: ignore[no-any-return]
+        answered: list[tuple[str, list[tuple[str, str]]]] = []
+        chunks: list[bytes] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
+            answered.append((status, headers))
+            return chunks.append
+
+        result = app(environ, capture)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        request_id = str(uuid.uuid4()).encode()
+        body = _BODY_ID.sub(lambda m: b"<%s>%s</%s>" % (m[1], request_id, m[1]), b"".join(chunks))
+        status, headers = answered[-1]
+        names = {k.lower() for k, _ in headers}
+        kept = [(k, v) for k, v in headers if k.lower() not in ("x-amzn-requestid", "x-amz-request-id", "content-length")]
+        kept.append(("x-amzn-RequestId", request_id.decode()))
+        if "x-amz-request-id" in names:  # S3-style protocols name it so
+            kept.append(("x-amz-request-id", request_id.decode()))
+        kept.append(("Content-Length", str(len(body))))
+        start_response(status, kept)
+        return [body]
+
+    return app_with_ids
+
+
 class SandboxFront:
     """Every AWS request passes here first; a fault is decided before moto sees anything."""
 
     def __init__(self, moto_app: Callable[..., Any], eks: EksFront, controls: control.Controls, faults: FaultInjector) -> None:
-        self._moto_app = moto_app
+        self._moto_app = with_request_ids(moto_app)
         self._eks = eks
         self._controls = controls
         self._faults = faults

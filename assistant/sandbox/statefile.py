@@ -58,7 +58,10 @@ def state_path() -> Path:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from assistant.store import ensure_state_dir
+
+    # The store's state directory: a file in its place, or no permission, is said in plain words.
+    ensure_state_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w") as fh:

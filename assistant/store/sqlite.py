@@ -51,17 +51,23 @@ _RUN_JSON = {"plan", "outputs"}
 class SQLiteStore(RequestTables):
     """The default :class:`~assistant.store.base.Store`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        """Open (or create) the store at ``path``, waiting up to ``timeout`` seconds for other writers."""
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = path
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        with self._lock:
-            self._db.executescript(SCHEMA + REQUESTS_SCHEMA)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=timeout, isolation_level=None)
+        try:
+            self._db.row_factory = sqlite3.Row
+            # Reads the header first: a file that is not a database fails here, before anything is written.
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            with self._lock:
+                self._db.executescript(SCHEMA + REQUESTS_SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
         with contextlib.suppress(OSError):
             path.chmod(0o600)
 

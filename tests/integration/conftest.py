@@ -88,3 +88,10 @@ def sandbox_subprocess(*flags: str) -> Iterator[statefile.SandboxInfo]:
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+@pytest.fixture
+def sandbox_process(isolated_env: Any) -> Iterator[dict[str, str]]:
+    """A real `eks-assist sandbox` process with realistic latency at 1%: a cluster takes 6 s to turn ACTIVE."""
+    with sandbox_subprocess("--latency", "realistic", "--time-scale", "0.01") as info:
+        yield info.env()

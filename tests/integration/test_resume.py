@@ -12,24 +12,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 
 from assistant.store import open_store
 
-from .conftest import DEMO, sandbox_subprocess
+from .conftest import DEMO
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "assistant.cli"]
-
-
-@pytest.fixture
-def sandbox_process(isolated_env: Path) -> Iterator[dict[str, str]]:
-    with sandbox_subprocess("--latency", "realistic", "--time-scale", "0.01") as info:
-        yield info.env()
 
 
 def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ policy needs two approvals from three named approvers.
    approved and applied once, or rejected and nothing applied. Never both, never neither; the
    store, the audit log, the sandbox and the final Slack message agree.
 
-The bot's lazy listeners run on a thread pool after each ack, and applies on another: the
+The work behind each of the bot's acks runs on a thread pool, and applies on another: the
 drill waits for them by polling the store and, at the end, by draining both pools, never with
 fixed sleeps. Then it scans the mock's recorded messages, the store and its files for secrets.
 """
@@ -189,7 +189,7 @@ def served(drill_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPat
             stopped.append(True)
             server.should_exit = True
             thread.join(timeout=10)
-            bot.app.listener_runner.listener_executor.shutdown(wait=True)
+            bot.work.close()  # the work behind every ack, which may start applies
             for fut in list(bot.flow.applies):
                 fut.result(timeout=120)
             bot.close()

@@ -1290,7 +1290,7 @@ def test_slack_payload(here: World, slack: Any, case: Case) -> None:
         # The answer comes after the ack: in the response_url post, an ephemeral message or the form.
         with contextlib.suppress(AssertionError):
             mock.wait_for(lambda m: case.expect in visible(), 20, case.expect)
-    time.sleep(0.3)  # anything a lazy listener was going to post has been posted by now
+    time.sleep(0.3)  # anything the work behind the ack was going to post has been posted by now
     seen = visible()
     calls = mock.calls[start:]
     posted = [c.method for c in calls if c.method in ("chat.postMessage", "chat.update", "views.open", "views.update")]

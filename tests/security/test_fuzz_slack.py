@@ -319,7 +319,7 @@ def http_commands(text: str) -> None:
         assert reply.status < 500, reply
         _no_trace(reply.body)
         if cmd is not None and cmd.verb not in ("new", "help"):
-            answer = bot.wait_response(name, timeout=30)  # the lazy listener's answer
+            answer = bot.wait_response(name, timeout=30)  # the answer from the work behind the ack
             _no_trace(json.dumps(answer))
             TALLY.count("http command answered")
         else:

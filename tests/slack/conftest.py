@@ -200,6 +200,7 @@ def start_bot(
     pace_interval: float = 0.05,
     sandbox: bool = True,
     options: Any = None,
+    **sizes: int,
 ) -> Iterator[BotHarness]:
     """Configure the environment, build the bot and serve it with uvicorn on a free port."""
     from assistant.runner import RunOptions
@@ -219,6 +220,7 @@ def start_bot(
         pace_interval=pace_interval,
         expiry_interval=0,
         clock=clock,
+        **sizes,  # work_workers, work_queue, apply_workers
     )
     with serving(bot) as url:
         yield BotHarness(url, mock, bot, clock_offset=offset)
@@ -242,6 +244,7 @@ def serving(bot: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        bot.work.close()  # the work behind the last acks, which may start applies
         for fut in list(bot.flow.applies):
             fut.result(timeout=120)
         bot.close()

@@ -6,6 +6,8 @@ import json
 import time
 import urllib.parse
 
+import pytest
+
 from slackbot.testing import command_body, signature, signed_headers
 
 from .conftest import CHANNEL, OTHER_CHANNEL, SECRET, BotHarness
@@ -39,7 +41,7 @@ def test_forged_signature_is_refused_with_401(bot: BotHarness) -> None:
     assert bot.post(body, headers).status == 401
     # No signature at all.
     assert bot.post(body, {"content-type": "application/x-www-form-urlencoded"}).status == 401
-    time.sleep(0.3)  # a lazy listener, had one started, would have posted by now
+    time.sleep(0.3)  # work behind the ack, had any started, would have posted by now
     _no_side_effects(bot)
 
 
@@ -134,9 +136,11 @@ def test_url_encoded_text_and_slack_escapes_are_decoded(bot: BotHarness) -> None
     assert "'<x>' is not a spec name" in bot.wait_response()["text"]
 
 
-def test_store_unavailable_fails_closed(bot: BotHarness) -> None:
+def test_store_unavailable_fails_closed(bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
     bot.bot.engines.store.close()  # the state database goes away under the running bot
     assert bot.get("/healthz").status == 503
+    # The operator's log names the file and what is wrong with it.
+    assert f"unhealthy: the state store {bot.bot.engines.store.path} cannot be used" in caplog.text  # type: ignore[attr-defined]
     bot.command("runs")
     assert "state store is unavailable, so nothing was done (fail closed)" in bot.wait_response()["text"]
     bot.click("eks_approve", "20260101-000000-abcdef", user="U0ALICE", message_ts="1.000001")

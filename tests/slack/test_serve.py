@@ -79,6 +79,26 @@ def test_token_refused_by_slack_exits_2(cli: CliRunner, slack_env: MockSlack, po
     assert "Slack refused SLACK_BOT_TOKEN" in r.err and "invalid_auth" in r.err
 
 
+def test_capacity_flags_are_checked_before_anything_starts(cli: CliRunner, slack_env: MockSlack, policy_path: Path) -> None:
+    r = cli("slack", "serve", "--policy", str(policy_path), "--workers", "0")
+    assert r.code == 2 and "--workers must be 1-256, got 0" in r.err
+    r = cli("slack", "serve", "--policy", str(policy_path), "--queue-limit", "-1")
+    assert r.code == 2 and "--queue-limit must be 0-100000, got -1" in r.err
+    assert slack_env.of("auth.test") == []
+
+
+def test_a_corrupt_store_stops_the_bot_at_start_up_with_what_to_do(
+    cli: CliRunner, slack_env: MockSlack, policy_path: Path, isolated_env: Path
+) -> None:
+    isolated_env.mkdir(parents=True, exist_ok=True)
+    (isolated_env / "state.db").write_bytes(b"this is not a database" * 100)
+    r = cli("slack", "serve", "--policy", str(policy_path), "--port", "0")
+    assert r.code == 1, r.err
+    assert f"the state store {isolated_env / 'state.db'} is not a readable SQLite database" in r.err
+    assert "internal error" not in r.err and "serving http" not in r.err
+    assert (isolated_env / "state.db").read_bytes() == b"this is not a database" * 100
+
+
 def test_help_path_loads_no_slack_library() -> None:
     code = (
         "import sys\n"

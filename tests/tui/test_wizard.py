@@ -447,3 +447,25 @@ def test_cancel_leaves_a_resumable_run(sandbox: Sandbox) -> None:
 
     run(scenario())
     assert seen
+
+
+def test_a_corrupt_store_is_explained_at_start_up_not_a_crash(sandbox: Sandbox, isolated_env: Path, tmp_path: Path) -> None:
+    """Field report 10: the wizard opens the store when it connects; a damaged one is named, kept, and explained."""
+    isolated_env.mkdir(parents=True, exist_ok=True)
+    db = isolated_env / "state.db"
+    db.write_bytes(b"\x00torn write\x00" * 500)
+    app = test_app()
+
+    async def scenario() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: "Not connected" in str(app.screen.query_one("#identity").render()), what="the error")
+            await settle(pilot)
+            shown = str(app.screen.query_one("#identity").render())
+            assert f"the state store {db} is not a readable SQLite database" in shown
+            assert "mv " in shown and ".broken" in shown
+            assert "Fix the state store" in str(app.screen.query_one("#clusters-note").render())
+            assert type(app.screen).__name__ == "ContextScreen" and app.conn is None
+            app.save_screenshot(str(tmp_path / "store-fault.svg"))
+
+    run(scenario())
+    assert db.read_bytes() == b"\x00torn write\x00" * 500

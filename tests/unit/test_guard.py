@@ -72,6 +72,48 @@ def test_mutation_inside_apply_is_allowed_and_recorded(aws: AwsContext) -> None:
     assert all(c.get("requestId") for c in scope.calls)
 
 
+class _Raw:
+    """The body of a canned HTTP response, shaped as botocore reads one."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: object) -> Iterator[bytes]:
+        yield self.body
+
+
+def _create_vpc_xml(request_id: str | None) -> bytes:
+    rid = f"<requestId>{request_id}</requestId>" if request_id is not None else ""
+    return (
+        f'<CreateVpcResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">{rid}'
+        "<vpc><vpcId>vpc-1</vpcId></vpc></CreateVpcResponse>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("body_id", "headers", "recorded"),
+    [
+        (None, {}, None),  # nothing says which request this was: none, not a stand-in
+        ("", {}, None),
+        ("7a62c49f-347e-4fc4-9331-6e8eEXAMPLE", {}, "7a62c49f-347e-4fc4-9331-6e8eEXAMPLE"),  # EC2: from the body
+        (None, {"x-amzn-RequestId": "hdr-1"}, "hdr-1"),  # JSON and REST protocols: from the header
+        (None, {"x-amz-request-id": "s3-style-2"}, "s3-style-2"),
+    ],
+)
+def test_the_audit_records_the_responses_own_request_id_or_none(
+    aws: AwsContext, body_id: str | None, headers: dict[str, str], recorded: str | None
+) -> None:
+    """Field report 13. The answer is canned at the HTTP layer (botocore's before-send), so parsing is real."""
+    from botocore.awsrequest import AWSResponse
+
+    ec2 = aws.session.client("ec2", region_name="us-east-1")
+    canned = AWSResponse("https://ec2.us-east-1.amazonaws.com/", 200, headers, _Raw(_create_vpc_xml(body_id)))
+    ec2.meta.events.register("before-send.ec2.CreateVpc", lambda **_: canned)
+    with approved_apply("ab" * 32, "run-1") as scope:
+        ec2.create_vpc(CidrBlock="10.7.0.0/16")
+    assert scope.calls == [{"service": "ec2", "operation": "CreateVpc", "requestId": recorded}]
+
+
 def test_scope_does_not_leak_into_other_threads(aws: AwsContext) -> None:
     ec2 = aws.client("ec2")
     errors: list[BaseException] = []

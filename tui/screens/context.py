@@ -99,13 +99,21 @@ class ContextScreen(Screen[None]):
             app.prepare_connection()
             conn = Connection.open(region, profile, sandbox=app.sandbox, factory=app.aws_factory)
         except Exception as exc:
-            self.app.call_from_thread(self._connect_failed, plain_error(exc))
+            from assistant.errors import StoreError
+
+            # Another region or profile cannot help a store that is damaged, locked or not writable.
+            hint = (
+                "Fix the state store as it says above, then start the wizard again (Ctrl+Q quits)."
+                if isinstance(exc, StoreError)
+                else "Press r to choose a region or profile, then try again."
+            )
+            self.app.call_from_thread(self._connect_failed, plain_error(exc), hint)
             return
         self.app.call_from_thread(self._connected, conn)
 
-    def _connect_failed(self, error: str) -> None:
+    def _connect_failed(self, error: str, hint: str) -> None:
         self._show_identity(error)
-        self.query_one("#clusters-note", Static).update("Press r to choose a region or profile, then try again.")
+        self.query_one("#clusters-note", Static).update(hint)
 
     def _connected(self, conn: Connection) -> None:
         self.wizard.connected(conn)

@@ -41,8 +41,8 @@ def test_existing_vpc_lifecycle(sandbox: Sandbox, cli: CliRunner, tmp_path: Path
         "vpc_cni",
         "aws_node_env",
         "node_role",
-        "nodegroup[apps]",
         "aws_auth",
+        "nodegroup[apps]",
         "access_entries",
         "kubeconfig",
     ]

@@ -42,9 +42,9 @@ def test_existing_vpc_lifecycle(sandbox: Sandbox, cli: CliRunner, tmp_path: Path
         "aws_node_env",
         "node_role",
         "aws_auth",
-        "nodegroup[apps]",
         "access_entries",
         "kubeconfig",
+        "nodegroup[apps]",
     ]
     cluster = plan["changes"][1]["after"]
     assert cluster["subnetIds"] == sorted([a, b]) and cluster["securityGroupIds"] == [sg]

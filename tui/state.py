@@ -5,6 +5,11 @@ loaded file round-trips whole, fields the wizard has no widget for included, and
 is the CLI's own: :func:`assistant.spec.parse_spec` on this dict, with the same messages.
 Problems are sorted to the screen that owns their path (``metadata``/``masters`` → Masters,
 ``workers`` → Workers, and so on).
+
+Every node group and IAM mapping is written the same way, whether it came from a file or
+from an editor: the spec model's defaults (``amiType``, ``capacityType``, ``scaling``,
+``diskSize``, ``via``, a policy's ``scope``) are filled in where an entry says nothing, and
+empty optional lists and maps are left out (:func:`uniform`).
 """
 
 from __future__ import annotations
@@ -15,9 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from assistant.errors import InputError, Problem
-from assistant.spec import API_VERSION, DEFAULT_VERSION, LoadedSpec, load_spec, loads_spec, parse_spec
+from assistant.spec import (
+    API_VERSION,
+    DEFAULT_VERSION,
+    AccessPolicy,
+    IamMapping,
+    LoadedSpec,
+    NodeGroup,
+    load_spec,
+    loads_spec,
+    parse_spec,
+)
 from assistant.yamlsrc import Locator
 
 SECTIONS = ("masters", "workers", "cni", "iam", "kubeconfig")
@@ -53,6 +69,59 @@ def new_spec(region: str, name: str = "") -> dict[str, Any]:
         "iamMappings": [],
         "kubeconfig": {"write": True, "exec": "builtin"},
     }
+
+
+def model_defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """The values ``model`` fills in for an entry that leaves them out, by their YAML names.
+
+    Empty lists and maps and ``None`` (an unset option) are not listed: entries leave those out.
+    """
+    out: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if field.is_required():
+            continue
+        value = field.get_default(call_default_factory=True)
+        if isinstance(value, BaseModel):
+            value = value.model_dump(by_alias=True)
+        if value not in (None, [], {}):
+            out[field.alias or name] = value
+    return out
+
+
+def uniform(entry: Any, model: type[BaseModel]) -> Any:
+    """``entry`` written like every other of its kind: in the model's field order, its defaults
+    filled in, its empty optional lists and maps (and unset options) left out.
+
+    Anything that is not a mapping is returned as it is (the spec model says what is wrong with it).
+    """
+    if not isinstance(entry, dict):
+        return entry
+    defaults = model_defaults(model)
+    out: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in entry:
+            value = entry[key]
+            # Left out only where leaving it out means the same (an empty list whose default is
+            # empty); "scaling: {}" stays, for the spec model to refuse.
+            if value in (None, [], {}) and not field.is_required() and key not in defaults:
+                continue
+            if model is IamMapping and key == "accessPolicies" and isinstance(value, list):
+                value = [uniform(p, AccessPolicy) for p in value]
+            out[key] = value
+        elif key in defaults:
+            out[key] = copy.deepcopy(defaults[key])
+    out.update({k: v for k, v in entry.items() if k not in out and k not in _field_keys(model)})
+    return out
+
+
+def _field_keys(model: type[BaseModel]) -> set[str]:
+    return {field.alias or name for name, field in model.model_fields.items()}
+
+
+def new_nodegroup() -> dict[str, Any]:
+    """A node group for the editor to start from: no name or types yet, the model's defaults."""
+    return uniform({"name": "", "instanceTypes": []}, NodeGroup)
 
 
 def section_of(problem: Problem) -> str:
@@ -133,8 +202,8 @@ class WizardState:
         return str(get_path(self.spec, "metadata", "region", default="") or "")
 
     def to_yaml(self) -> str:
-        """The spec as YAML, in the usual key order (what ``Save`` writes)."""
-        return yaml.safe_dump(_ordered(self.spec), sort_keys=False, default_flow_style=False, allow_unicode=True)
+        """The spec as YAML, in the usual key order (what ``Save`` writes); it reads back as the same spec."""
+        return yaml.dump(_ordered(self.spec), Dumper=_SpecDumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
     def save(self, path: str) -> Path:
         """Write the spec as YAML to ``path``; returns the resolved path."""
@@ -169,9 +238,31 @@ def _data_of(loaded: LoadedSpec) -> dict[str, Any]:
 
 
 def _ordered(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec in the usual key order, its node groups and mappings each written the same way."""
     out = {k: spec[k] for k in _KEY_ORDER if k in spec}
     out.update({k: v for k, v in spec.items() if k not in out})
+    for key, model in (("workers", NodeGroup), ("iamMappings", IamMapping)):
+        if isinstance(out.get(key), list):
+            out[key] = [uniform(entry, model) for entry in out[key]]
     return out
+
+
+# YAML line breaks besides \n and \r. PyYAML, told allow_unicode, writes them raw inside a
+# quoted scalar, where a reader folds them into a space: NEL ("\x85") came back as " ".
+_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+class _SpecDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, except that a string holding a YAML line break is double-quoted,
+    where the break is written as an escape (``\\N``, ``\\L``, ``\\P``) and reads back as itself.
+    """
+
+    def analyze_scalar(self, scalar: str) -> Any:
+        analysis = super().analyze_scalar(scalar)
+        if any(ch in scalar for ch in _BREAKS):
+            analysis.allow_flow_plain = analysis.allow_block_plain = False
+            analysis.allow_single_quoted = analysis.allow_block = False
+        return analysis
 
 
 def describe_problem(problem: Problem, strip: str = "") -> str:
@@ -188,10 +279,13 @@ __all__ = [
     "WizardState",
     "describe_problem",
     "get_path",
+    "model_defaults",
+    "new_nodegroup",
     "new_spec",
     "number_or_text",
     "path_within",
     "section_of",
     "set_path",
     "split_list",
+    "uniform",
 ]

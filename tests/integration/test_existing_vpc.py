@@ -41,10 +41,10 @@ def test_existing_vpc_lifecycle(sandbox: Sandbox, cli: CliRunner, tmp_path: Path
         "vpc_cni",
         "aws_node_env",
         "node_role",
-        "nodegroup[apps]",
         "aws_auth",
         "access_entries",
         "kubeconfig",
+        "nodegroup[apps]",
     ]
     cluster = plan["changes"][1]["after"]
     assert cluster["subnetIds"] == sorted([a, b]) and cluster["securityGroupIds"] == [sg]

@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
+from textual.errors import NoWidget
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.scrollbar import ScrollBar
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from assistant.aws import AwsContext
 from assistant.sandbox import Sandbox
@@ -109,3 +115,101 @@ def redact(text: str) -> str:
     text = re.sub(r"\b[0-9a-f]{64}\b", "HASH", text)
     text = re.sub(r"\b(plan|Plan) [0-9a-f]{16}\b", r"\1 HASH", text)
     return re.sub(r"/tmp/[^\s\"',)]+", "<tmp>", text)
+
+
+def _scrolls(widget: Widget, axis: str) -> bool:
+    """True if ``widget`` lets its content scroll on ``axis`` ("x" or "y")."""
+    overflow = widget.styles.overflow_x if axis == "x" else widget.styles.overflow_y
+    return overflow in ("auto", "scroll")
+
+
+def _shown(widget: Widget) -> bool:
+    return all(node.display and node.visible for node in widget.ancestors_with_self if isinstance(node, Widget))
+
+
+def cut_off(screen: Screen[Any]) -> list[str]:
+    """What the screen cuts off: each entry names a widget and the text it cannot show whole.
+
+    A label, field or table is *cut* when part of its text cannot be read on the screen as
+    laid out: it sticks out sideways past what holds it, it is taller than a box that cannot
+    scroll, a one-line text is longer than its box, an input's text is wider than the input,
+    or a table is wider than its view (it would need sideways scrolling).
+    """
+    found: list[str] = []
+    for widget in screen.query("*"):
+        if not _shown(widget) or isinstance(widget, ScrollBar):
+            continue
+        try:
+            geometry = screen.find_widget(widget)
+        except NoWidget:
+            continue
+        region, clip = geometry.region, geometry.clip
+        if region.width <= 0 or region.height <= 0:
+            continue
+        name = f"{type(widget).__name__}#{widget.id}" if widget.id else type(widget).__name__
+        text = _text_of(widget)
+        if region.x < clip.x or region.right > clip.right:
+            found.append(f"{name} {text!r}: {region.width} wide, only {clip.width} shown")
+        if region.bottom > clip.bottom:
+            holder = next(
+                (a for a in widget.ancestors if isinstance(a, Widget) and a.content_region.bottom < region.bottom), None
+            )
+            if holder is not None and not _scrolls(holder, "y"):
+                found.append(f"{name} {text!r}: {region.height} tall, cut at the bottom of {type(holder).__name__}")
+        inner = widget.content_region
+        if isinstance(widget, DataTable):
+            if widget.virtual_size.width > widget.scrollable_content_region.width:
+                found.append(
+                    f"{name}: the table is {widget.virtual_size.width} wide, only {widget.scrollable_content_region.width} shown"
+                )
+            found.extend(f"{name}: {cell}" for cell in _cut_cells(widget))
+        elif isinstance(widget, Input):
+            shown = widget.value or widget.placeholder
+            if cell_len(shown) + 1 > inner.width:
+                found.append(f"{name} {shown!r}: {cell_len(shown)} wide, the field is {inner.width}")
+        elif isinstance(widget, (Static, Label, Button)) and not _scrolls(widget, "y"):
+            wants = widget.get_content_width(inner.size, screen.size)
+            if widget.styles.text_wrap == "nowrap" and wants > inner.width:
+                found.append(f"{name} {text!r}: {wants} wide on one line, the box is {inner.width}")
+            elif inner.width > 0 and widget.get_content_height(inner.size, screen.size, inner.width) > inner.height:
+                found.append(f"{name} {text!r}: needs more lines than its {inner.height}")
+    return found
+
+
+def _cut_cells(table: DataTable[Any]) -> list[str]:
+    """Headings wider than their column, and cells with more text than their row shows (a row of
+    fixed height cuts what does not fit; a row of automatic height wraps it)."""
+    found = []
+    for index, column in enumerate(table.ordered_columns):
+        width = column.get_render_width(table) - 2 * table.cell_padding
+        if cell_len(column.label.plain) > width:
+            found.append(f"heading {column.label.plain!r} in a column {width} wide")
+        for row_index, row in enumerate(table.ordered_rows):
+            if row.auto_height:
+                continue
+            lines = str(table.get_row_at(row_index)[index]).splitlines() or [""]
+            if len(lines) > row.height or max(cell_len(line) for line in lines) > width:
+                found.append(f"cell {lines!r} in a column {width} wide and a row {row.height} high")
+    return found
+
+
+def _text_of(widget: Widget) -> str:
+    try:
+        rendered = widget.render()
+    except Exception:
+        return ""
+    plain = getattr(rendered, "plain", None)
+    text = plain if isinstance(plain, str) else str(rendered) if isinstance(rendered, str) else ""
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def screen_text(app: EksAssistApp) -> str:
+    """The screen as the terminal shows it, one line per row (plain text, styles dropped)."""
+    # The compositor is what paints the terminal; its strips are exactly what a user sees.
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def footer_keys(app: EksAssistApp) -> dict[str, str]:
+    """The keys the current screen's own footer offers: description → key."""
+    # By CSS type name: Textual exports the Footer but not its FooterKey widgets.
+    return {str(key.description): str(key.key) for key in app.screen.query("Footer FooterKey") if _shown(key)}  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import TabbedContent
 
 from assistant.aws import AwsContext
 from assistant.engine import Engine
@@ -23,7 +24,7 @@ from assistant.sandbox import Sandbox
 from assistant.spec import loads_spec
 from assistant.store import open_store
 
-from .conftest import redact, settle, settle_sandbox, test_app, wait_for, wait_screen
+from .conftest import cut_off, redact, settle, settle_sandbox, test_app, wait_for, wait_screen
 
 SPEC = Path(__file__).parent / "specs" / "shop.yaml"
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -60,10 +61,11 @@ def env(world: tuple[Sandbox, Path], monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def shot(snap_compare: Any, size: tuple[int, int], steps: Steps | None = None, **options: Any) -> bool:
-    """Start the app, run ``steps``, let everything settle, and compare the screen."""
+    """Start the app, run ``steps``, let everything settle, and compare the screen; nothing on it may be cut off."""
     options.setdefault("redact", redact)
     options.setdefault("clock", lambda: 0.0)
     app = test_app(**options)
+    cut: list[str] = []
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: app.conn is not None, what="the connection")
@@ -73,8 +75,11 @@ def shot(snap_compare: Any, size: tuple[int, int], steps: Steps | None = None, *
         await settle(pilot)
         app.clear_notifications()
         await pilot.pause()
+        cut.extend(f"{type(app.screen).__name__}: {line}" for line in cut_off(app.screen))
 
-    return bool(snap_compare(app, terminal_size=size, run_before=run_before))
+    same = bool(snap_compare(app, terminal_size=size, run_before=run_before))
+    assert not cut, f"at {size[0]}x{size[1]}, cut off:\n  " + "\n  ".join(cut)
+    return same
 
 
 def to(*names: str, press: str = "") -> Steps:
@@ -100,7 +105,7 @@ def test_cluster_details(snap_compare: Any, env: Path, size: tuple[int, int]) ->
     async def steps(pilot: Pilot[Any]) -> None:
         await pilot.press("enter")
         await wait_screen(pilot, "ClusterScreen")
-        await pilot.press("tab", "tab", "right", "right")  # the IAM mappings tab
+        pilot.app.screen.query_one("#tabs", TabbedContent).active = "tab-mappings"
 
     assert shot(snap_compare, size, steps)
 
@@ -147,7 +152,10 @@ def test_masters_invalid_next_blocked(snap_compare: Any, env: Path, size: tuple[
         await to("masters")(pilot)
         cidr = pilot.app.screen.query_one("#cidr")
         cidr.value = "10.0.0.1/33"  # type: ignore[attr-defined]
+        # Let the field's Changed message reach the screen first, as a typed key's would.
+        await pilot.pause()
         await pilot.press("ctrl+n")
+        assert type(pilot.app.screen).__name__ == "MastersScreen"
 
     assert shot(snap_compare, size, steps, spec_file=str(SPEC))
 
@@ -226,6 +234,25 @@ def test_confirm_by_typing_the_name(snap_compare: Any, env: Path, size: tuple[in
         await pilot.press(*"sho")
 
     assert shot(snap_compare, size, steps, spec_file=str(SPEC))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_save_spec_dialog(snap_compare: Any, env: Path, size: tuple[int, int]) -> None:
+    async def steps(pilot: Pilot[Any]) -> None:
+        await to("kubeconfig")(pilot)
+        await pilot.press("ctrl+s")
+        await wait_screen(pilot, "SaveSpecScreen")
+
+    assert shot(snap_compare, size, steps, spec_file=str(SPEC))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_switch_region_dialog(snap_compare: Any, env: Path, size: tuple[int, int]) -> None:
+    async def steps(pilot: Pilot[Any]) -> None:
+        await pilot.press("r")
+        await wait_screen(pilot, "SwitchContextScreen")
+
+    assert shot(snap_compare, size, steps)
 
 
 def test_command_palette(snap_compare: Any, env: Path) -> None:

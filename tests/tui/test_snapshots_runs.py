@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 from assistant.runner import Runner
 from assistant.sandbox import FaultConfig, Sandbox
 
-from .conftest import quick_aws, redact, settle, settle_sandbox, test_app, wait_for
+from .conftest import cut_off, quick_aws, redact, settle, settle_sandbox, test_app, wait_for
 from .test_snapshots import SIZES, SPEC
 
 
@@ -33,10 +33,15 @@ def quiet_sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
         yield sb
 
 
-def run_shot(snap_compare: Any, size: tuple[int, int], *, then_continue: bool, **options: Any) -> bool:
+def run_shot(
+    snap_compare: Any, size: tuple[int, int], *, then_continue: bool, known_cut: tuple[str, ...] = (), **options: Any
+) -> bool:
+    """Apply the snapshot spec, compare the screen it ends on; nothing on it may be cut off
+    (but for the ``known_cut`` widgets, each with its reason where it is passed)."""
     app = test_app(
         spec_file=str(SPEC), redact=redact, clock=lambda: 0.0, parallelism=1, run_ids=lambda: "20260101-000000-snap01", **options
     )
+    cut: list[str] = []
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: app.conn is not None)
@@ -52,8 +57,15 @@ def run_shot(snap_compare: Any, size: tuple[int, int], *, then_continue: bool, *
             await settle(pilot)
         app.clear_notifications()
         await pilot.pause()
+        cut.extend(
+            found
+            for line in cut_off(app.screen)
+            if not (found := f"{type(app.screen).__name__}: {line}").startswith(known_cut or ("\0",))
+        )
 
-    return bool(snap_compare(app, terminal_size=size, run_before=run_before))
+    same = bool(snap_compare(app, terminal_size=size, run_before=run_before))
+    assert not cut, f"at {size[0]}x{size[1]}, cut off:\n  " + "\n  ".join(cut)
+    return same
 
 
 @pytest.mark.slow
@@ -82,6 +94,9 @@ def test_failure_with_resume(
 
     monkeypatch.setattr(Runner, "_emit", emit)
     try:
-        assert run_shot(snap_compare, size, then_continue=True, aws_factory=quick_aws)
+        # KNOWN: the failure screen's journal table (tui/screens/done.py, outside this change) is
+        # wider than the screen and scrolls sideways; tui/widgets/fit_table.py is its fix.
+        known = ("FailureScreen: DataTable#journal:",)
+        assert run_shot(snap_compare, size, then_continue=True, aws_factory=quick_aws, known_cut=known)
     finally:
         quiet_sandbox.set_faults(FaultConfig())

@@ -18,6 +18,7 @@ from assistant.events import Event
 from assistant.runner import Runner
 from assistant.sandbox import FaultConfig, Sandbox
 from tui.app import EksAssistApp
+from tui.widgets.fit_table import FitTable
 from tui.widgets.form import FieldError
 
 from .conftest import quick_aws, run, settle, test_app, wait_for, wait_screen
@@ -110,9 +111,9 @@ def test_walkthrough_creates_the_cluster_entered_then_destroys_it(sandbox: Sandb
             await pilot.press("ctrl+s")
             await wait_screen(pilot, "IamScreen")
             # The node role's mapping is listed, managed automatically, above ours.
-            table = app.screen.query_one("#mappings", DataTable)
+            table = app.screen.query_one("#mappings", FitTable)
             assert table.row_count == 2
-            assert "managed automatically" in str(table.get_row_at(0)[4])
+            assert "managed automatically" in table.cells(0)[1]
             await fill(pilot, "#principal", f"arn:aws:sts::{ACCOUNT}:assumed-role/PlatformAdmins/alice")
             await pilot.press("enter")
             await pilot.pause()
@@ -251,7 +252,7 @@ def test_escape_goes_back_without_losing_entries(sandbox: Sandbox) -> None:
             await fill(pilot, "#warm-ip", "5")
             await pilot.press("escape")
             await wait_screen(pilot, "WorkersScreen")
-            assert app.screen.query_one("#nodegroups", DataTable).get_row_at(0)[0] == "kept"
+            assert app.screen.query_one("#nodegroups", FitTable).cells(0)[0] == "kept"
             await pilot.press("escape")
             await wait_screen(pilot, "MastersScreen")
             assert app.screen.query_one("#name", Input).value == "keep"
@@ -326,9 +327,9 @@ def test_a_spec_file_prefills_every_screen(sandbox: Sandbox, tmp_path: Path) -> 
             assert s.query_one("#auth-mode", Select).value == "API"
             await pilot.press("ctrl+n")
             await wait_screen(pilot, "WorkersScreen")
-            table = app.screen.query_one("#nodegroups", DataTable)
-            assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["apps", "infra"]
-            assert table.get_row_at(0)[3] == "SPOT" and table.get_row_at(0)[4] == "1/2/4"
+            table = app.screen.query_one("#nodegroups", FitTable)
+            assert [table.cells(i)[0] for i in range(table.row_count)] == ["apps", "infra"]
+            assert table.cells(0)[3] == "SPOT" and table.cells(0)[4] == "1/2/4"
             await pilot.press("enter")
             await wait_screen(pilot, "NodeGroupEditor")
             assert app.screen.query_one("#ng-labels", Input).value == "role=apps"
@@ -341,9 +342,9 @@ def test_a_spec_file_prefills_every_screen(sandbox: Sandbox, tmp_path: Path) -> 
             assert app.screen.query_one("#warm-prefix", Input).value == "2"
             await pilot.press("ctrl+n")
             await wait_screen(pilot, "IamScreen")
-            row = app.screen.query_one("#mappings", DataTable).get_row_at(1)
-            assert row[0] == "arn:aws:iam::123456789012:role/Readers" and row[4] == "access-entry"
-            assert row[5] == "AmazonEKSViewPolicy (apps, web)"
+            row = app.screen.query_one("#mappings", FitTable).cells(1)
+            assert row[0] == "arn:aws:iam::123456789012:role/Readers" and row[1] == "access entry\n(auto)"
+            assert row[3] == "AmazonEKSViewPolicy (apps, web)"
             await pilot.press("ctrl+n")
             await wait_screen(pilot, "KubeconfigScreen")
             assert app.screen.query_one("#kc-alias", Input).value == "loaded-ctx"

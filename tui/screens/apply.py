@@ -52,9 +52,20 @@ class RunFinished(Message):
 
 
 class ApplyScreen(Screen[None]):
-    """Runs an approved apply or destroy, or resumes a run, and shows it live."""
+    """Runs an approved apply or destroy, or resumes a run, and shows it live.
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel run"), Binding("ctrl+l", "focus_log", "Log", show=False)]
+    Rows are keyed and named by step *instance* (``nodegroup[spot]``), as the engine's events
+    and journal are; the op column shows what the runner is doing, from its events.
+    """
+
+    # One key, two meanings: Esc cancels a run in progress, and continues once it has ended
+    # (check_action enables exactly one of them, so the footer never offers "Cancel run" for a
+    # run that is over).
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel run"),
+        Binding("escape", "continue", "Continue"),
+        Binding("ctrl+l", "focus_log", "Log", show=False),
+    ]
 
     def __init__(
         self,
@@ -92,7 +103,7 @@ class ApplyScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield StepBar("Apply")
-        yield Static(id="apply-heading", classes="heading")
+        yield Static(id="apply-heading", classes="heading", markup=False)
         table: DataTable[Any] = DataTable(id="steps", cursor_type="row", zebra_stripes=True)
         table.add_column("step", key="step")
         table.add_column("op", key="op")
@@ -136,7 +147,8 @@ class ApplyScreen(Screen[None]):
 
     def _add_row(self, table: DataTable[Any], step: str, op: str, status: str) -> None:
         self.status[step] = status
-        table.add_row(step, op or "", Text(status, style=STATUS_STYLE.get(status, "")), "", key=step)
+        # Text, not str: a str cell is read as markup, and "nodegroup[spot]" would lose "[spot]".
+        table.add_row(Text(step), Text(op or ""), Text(status, style=STATUS_STYLE.get(status, "")), "", key=step)
 
     # -- the run --------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="run")
@@ -176,11 +188,14 @@ class ApplyScreen(Screen[None]):
         end = self.finished_at.get(step, self.wizard.clock())
         return f"{max(0.0, end - self.started[step]):.1f}s"
 
-    def _set(self, step: str, status: str) -> None:
+    def _set(self, step: str, status: str, op: str = "") -> None:
         table = self.query_one("#steps", DataTable)
         if step not in self.status:
-            self._add_row(table, step, "", status)
+            self._add_row(table, step, op, status)
         self.status[step] = status
+        if op:
+            # What the runner is doing now, from its event (the plan's op until the step starts).
+            table.update_cell(step, "op", Text(op))
         table.update_cell(step, "status", Text(status, style=STATUS_STYLE.get(status, "")))
         table.update_cell(step, "elapsed", self._elapsed(step))
 
@@ -200,7 +215,7 @@ class ApplyScreen(Screen[None]):
         if ev.kind == "step_progress":
             self.query_one("#wait-row").display = True
             self.waiting_step = ev.step
-            self.query_one("#wait-label", Static).update(f"{ev.step}: {ev.message}")
+            self.query_one("#wait-label", Static).update(Text(f"{ev.step}: {ev.message}"))
             bar = self.query_one("#wait-bar", ProgressBar)
             bar.update(progress=100 * (ev.fraction or 0.0))
             return
@@ -211,7 +226,7 @@ class ApplyScreen(Screen[None]):
             else:
                 self.started.setdefault(ev.step, now)
                 self.finished_at[ev.step] = now
-            self._set(ev.step, status)
+            self._set(ev.step, status, ev.op)
             if status in ("done", "failed") and self.waiting_step == ev.step:
                 self.query_one("#wait-row").display = False
         mark = {"step_started": "…", "step_done": "✓", "step_failed": "✗", "step_skipped": "-", "run_started": "▶"}.get(ev.kind)
@@ -227,7 +242,9 @@ class ApplyScreen(Screen[None]):
     def _finished(self, message: RunFinished) -> None:
         self.result = message
         self.query_one("#wait-row").display = False
-        self.query_one("#cancel", Button).disabled = True
+        # The run is over: nothing is left to cancel, and Esc now continues.
+        self.query_one("#cancel", Button).display = False
+        self.refresh_bindings()
         outcome = self.query_one("#outcome", Static)
         if message.ok:
             done = "destroyed" if self.kind == "destroy" else "applied"
@@ -273,12 +290,18 @@ class ApplyScreen(Screen[None]):
         elif event.button.id == "continue":
             self.action_continue()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.result is None
+        if action == "continue":
+            return self.result is not None
+        return True
+
     def action_cancel(self) -> None:
         from .confirm import YesNoScreen
 
         if self.result is not None:
-            self.action_continue()
-            return
+            return  # the run ended while the key was on its way
 
         def chosen(yes: bool | None) -> None:
             if yes and self.handle is not None and self.result is None:

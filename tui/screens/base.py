@@ -64,7 +64,7 @@ class WizardScreen(Screen[None]):
         yield Static(self.HEADING, classes="heading")
         with VerticalScroll(id="form"):
             yield from self.compose_form()
-        problems = Static(id="problems")
+        problems = Static(id="problems", markup=False)
         problems.display = False
         yield problems
         with Horizontal(id="nav"):

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPane
 
 from assistant.inventory import ClusterDetails, cluster_details
 
 from ..bridge import plain_error
 from ..connection import Connection
+from ..widgets.fit_table import FitTable
 from ..widgets.step_bar import StepBar
 
 if TYPE_CHECKING:
@@ -42,22 +43,18 @@ class ClusterScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield StepBar("Context")
-        yield Static(f"Cluster {self.cluster}", classes="heading")
+        yield Static(f"Cluster {self.cluster}", classes="heading", markup=False)
         yield Static("Loading…", id="summary")
         with TabbedContent(id="tabs"):
             with TabPane("Node groups", id="tab-nodegroups"):
-                ng: DataTable[str] = DataTable(id="nodegroups", cursor_type="row")
-                ng.add_columns("name", "status", "version", "instance types", "capacity", "AMI", "min/desired/max")
-                yield ng
+                yield FitTable(
+                    "name", "status", "version", "instance types", "capacity", "AMI", "min/desired/max", id="nodegroups"
+                )
             with TabPane("Add-ons", id="tab-addons"):
-                addons: DataTable[str] = DataTable(id="addons", cursor_type="row")
-                addons.add_columns("add-on", "version", "status")
-                yield addons
+                yield FitTable("add-on", "version", "status", id="addons")
             with TabPane("IAM mappings", id="tab-mappings"):
-                mappings: DataTable[str] = DataTable(id="mappings", cursor_type="row")
-                mappings.add_columns("source", "principal", "username", "groups", "policies")
-                yield mappings
-        yield Static(id="notes")
+                yield FitTable("source", "principal", "username", "groups", "policies", id="mappings")
+        yield Static(id="notes", markup=False)
         with Horizontal(id="nav"):
             yield Button("← Back", id="back", compact=True)
             yield Static(classes="spacer")
@@ -95,30 +92,30 @@ class ClusterScreen(Screen[None]):
             summary.append(f"{label:<10}", style="dim")
             summary.append(f"{value}\n")
         self.query_one("#summary", Static).update(summary)
-        ng = self.query_one("#nodegroups", DataTable)
-        ng.clear()
-        for g in d.nodegroups:
-            ng.add_row(
-                g.name,
-                g.status,
-                g.version,
-                ", ".join(g.instance_types),
-                g.capacity_type,
-                g.ami_type,
-                f"{g.min}/{g.desired}/{g.max}",
+        self.query_one("#nodegroups", FitTable).set_rows(
+            (
+                None,
+                [
+                    g.name,
+                    g.status,
+                    g.version,
+                    ", ".join(g.instance_types),
+                    g.capacity_type,
+                    g.ami_type,
+                    f"{g.min}/{g.desired}/{g.max}",
+                ],
             )
-        addons = self.query_one("#addons", DataTable)
-        addons.clear()
-        for a in d.addons:
-            addons.add_row(a.name, a.version, a.status)
-        mappings = self.query_one("#mappings", DataTable)
-        mappings.clear()
+            for g in d.nodegroups
+        )
+        self.query_one("#addons", FitTable).set_rows((None, [a.name, a.version, a.status]) for a in d.addons)
+        rows = []
         for m in d.mappings:
-            where = m.section if m.source == "aws-auth" else "access entry"
             policies = ", ".join(
                 p["policy"] + ("" if p["scope"] == "cluster" else f" ({', '.join(p['namespaces'])})") for p in m.policies
             )
-            mappings.add_row(f"{m.source} [{where}]", m.arn, m.username or "-", ", ".join(m.groups) or "-", policies or "-")
+            source = f"aws-auth {m.section}" if m.source == "aws-auth" else "access entry"
+            rows.append((None, [source, m.arn, m.username or "-", ", ".join(m.groups) or "-", policies or "-"]))
+        self.query_one("#mappings", FitTable).set_rows(rows)
         self.query_one("#notes", Static).update("\n".join(f"note: {n}" for n in d.notes))
 
     @on(Button.Pressed)

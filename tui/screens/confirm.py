@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from ..widgets.form import TextField
 
@@ -48,6 +48,7 @@ class TypeNameScreen(ModalScreen[bool]):
                     disabled=True,
                     compact=True,
                 )
+        yield Footer()
 
     @on(Input.Changed, "#typed")
     def _typed(self, event: Input.Changed) -> None:
@@ -58,7 +59,7 @@ class TypeNameScreen(ModalScreen[bool]):
         if event.value == self.cluster:
             self.dismiss(True)
         else:
-            self.notify(f"Type '{self.cluster}' exactly to {self.verb}.", severity="warning")
+            self.notify(f"Type '{self.cluster}' exactly to {self.verb}.", severity="warning", markup=False)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -82,10 +83,11 @@ class YesNoScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self.question)
+            yield Static(self.question, markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.no_label, id="no", compact=True)
                 yield Button(self.yes_label, id="yes", variant="warning", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -18,6 +18,7 @@ from assistant.inventory import ClusterSummary, list_clusters
 
 from ..bridge import plain_error
 from ..connection import Connection
+from ..widgets.fit_table import FitTable
 from ..widgets.step_bar import StepBar
 
 if TYPE_CHECKING:
@@ -69,10 +70,8 @@ class ContextScreen(Screen[None]):
         yield StepBar("Context")
         yield Static(id="identity", classes="sandbox" if self.wizard.sandbox else "aws")
         yield Static("Clusters in this region", classes="heading")
-        table: DataTable[str] = DataTable(id="clusters", cursor_type="row", zebra_stripes=True)
-        table.add_columns("name", "status", "version", "node groups", "endpoint")
-        yield table
-        yield Static(id="clusters-note")
+        yield FitTable("name", "status", "version", "node groups", "endpoint", id="clusters")
+        yield Static(id="clusters-note", markup=False)
         with Horizontal(id="nav"):
             yield Button("New cluster", id="new", variant="primary", compact=True)
             yield Button("Details", id="open", compact=True)
@@ -135,11 +134,19 @@ class ContextScreen(Screen[None]):
         self.app.call_from_thread(self._listed, clusters, "")
 
     def _listed(self, clusters: list[ClusterSummary], error: str) -> None:
-        table = self.query_one("#clusters", DataTable)
-        table.clear()
-        for c in clusters:
-            status = Text(c.status, style="green" if c.status == "ACTIVE" else "yellow")
-            table.add_row(c.name, status, c.version, str(c.nodegroups), self.wizard.redact(c.endpoint or "-"), key=c.name)
+        self.query_one("#clusters", FitTable).set_rows(
+            (
+                c.name,
+                [
+                    c.name,
+                    Text(c.status, style="green" if c.status == "ACTIVE" else "yellow"),
+                    c.version,
+                    str(c.nodegroups),
+                    self.wizard.redact(c.endpoint or "-"),
+                ],
+            )
+            for c in clusters
+        )
         self.wizard.cluster_names = [c.name for c in clusters]
         note = self.query_one("#clusters-note", Static)
         if error:
@@ -202,7 +209,7 @@ class ContextScreen(Screen[None]):
             self.wizard.region, self.wizard.profile = region, profile
             self.wizard.conn = None
             self._show_identity()
-            self.query_one("#clusters", DataTable).clear()
+            self.query_one("#clusters", FitTable).set_rows([])
             self.connect(region, profile)
 
         self.app.push_screen(SwitchContextScreen(), switched)

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Footer, Markdown
 
 KEYS = """\
 ## Keys
@@ -36,12 +36,16 @@ SCREENS = {
     "CniScreen": "**CNI**: prefix delegation and warm targets. The panel shows pods per node and the IPs "
     "needed at max scale against each subnet's free IPs, with the planner's warnings.",
     "IamScreen": "**IAM mappings**: `a` adds a role, user or account with a username, groups or access "
-    "policies. The node role is mapped automatically. The access check tells who a principal is.",
+    "policies; *goes to* says where each lands (aws-auth or an access entry; `auto` follows the "
+    "authentication mode). The node role is mapped automatically. The access check tells who a principal is.",
     "KubeconfigScreen": "**Kubeconfig**: file, context name and token command. No credential is written.",
-    "ReviewScreen": "**Review**: the plan by playbook, warnings and the plan hash. Ctrl+A (Apply…) asks you "
-    "to type the cluster name; the engine plans again and refuses if anything changed.",
+    "ReviewScreen": "**Review**: the plan by playbook, warnings and the plan hash; the key under its title says "
+    "what each symbol means (`!` is the planner's note on the change above it, or a warning). The arrow and page "
+    "keys scroll it. Ctrl+A (Apply…) asks you to type the cluster name; the engine plans again and refuses if "
+    "anything changed.",
     "DestroyScreen": "**Destroy**: the teardown plan; approve it by typing the cluster name.",
-    "ApplyScreen": "**Apply**: live progress. Esc asks before cancelling; a cancelled run can be resumed.",
+    "ApplyScreen": "**Apply**: live progress. Esc asks before cancelling; a cancelled run can be resumed. "
+    "Once the run is over, Esc continues to the summary.",
     "DoneScreen": "**Done**: the endpoint, the kubeconfig context, and what to run next.",
     "FailureScreen": "**Failed run**: what exists and what does not; `r` resumes the run under its approval.",
 }
@@ -60,6 +64,7 @@ class HelpScreen(ModalScreen[None]):
         about = SCREENS.get(self.screen_name, "")
         with Vertical(id="dialog", classes="wide tall"), VerticalScroll():
             yield Markdown(f"# eks-assist\n\n{about}\n\n{KEYS}")
+        yield Footer()
 
     def action_close(self) -> None:
         self.dismiss(None)

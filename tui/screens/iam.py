@@ -2,6 +2,10 @@
 a username, groups, or access policies and their scope; the node role's mapping is shown as
 managed automatically; and an access check tells which Kubernetes identity any principal
 gets, against this spec's mappings or a live cluster's (``eks-assist access check``).
+
+Where each mapping goes (aws-auth or an access entry) is :func:`assistant.access.route`, the
+function the engine's aws-auth and access-entry steps route by, so ``via: auto`` shows what
+the apply will do under the spec's authentication mode.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from assistant.tags import role_name
 from ..bridge import plain_error
 from ..connection import Connection
 from ..state import describe_problem, get_path
+from ..widgets.fit_table import FitTable
 from ..widgets.form import Row, TextField
 from .base import WizardScreen
 
@@ -43,9 +48,35 @@ def default_username(m: dict[str, Any]) -> str | None:
     return None
 
 
+def spec_mode(spec: dict[str, Any]) -> str:
+    """The authentication mode the engine maps under for this spec.
+
+    The engine routes with ``later_mode(spec, cluster)``; a plan that would move a live cluster
+    back is refused, so whenever there is a plan, that is the spec's mode.
+    """
+    return access.later_mode(str(get_path(spec, "masters", "authenticationMode", default="API_AND_CONFIG_MAP")))
+
+
+def goes_to(source: str, section: str = "") -> str:
+    """Where a mapping lands, for people: ``aws-auth mapRoles`` or ``access entry``."""
+    return f"aws-auth {section}".strip() if source == "aws-auth" else "access entry"
+
+
+def auto_note(mode: str) -> str:
+    """What ``via: auto`` means under ``mode``, from the same routing the engine uses."""
+
+    def where(kind: str) -> str:
+        return "aws-auth" if access.route(kind, "auto", mode) == "aws-auth" else "access entries"
+
+    return (
+        f"via auto follows the authentication mode ({mode}): roles and users go to {where('role')}, "
+        f"accounts to {where('account')}. The node role's mapping is made for you."
+    )
+
+
 def planned_mappings(spec: dict[str, Any], account: str) -> tuple[str, list[Mapping]]:
     """(authentication mode, the mappings this spec would make, node role included)."""
-    mode = str(get_path(spec, "masters", "authenticationMode", default="API_AND_CONFIG_MAP"))
+    mode = spec_mode(spec)
     name = str(get_path(spec, "metadata", "name", default=""))
     region = str(get_path(spec, "metadata", "region", default=""))
     out: list[Mapping] = []
@@ -117,15 +148,14 @@ class IamScreen(WizardScreen):
         return self.state.spec.setdefault("iamMappings", [])
 
     def compose_form(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(id="mappings", cursor_type="row", zebra_stripes=True)
-        table.add_columns("principal", "kind", "username", "groups", "goes to", "access policies")
-        yield table
+        yield FitTable("principal", "goes to", "username / groups", "access policies", id="mappings")
+        yield Static(id="mappings-note", classes="hint", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("Add mapping", id="add", compact=True)
             yield Button("Edit", id="edit", compact=True)
             yield Button("Remove", id="remove", compact=True)
         yield Static("Access check: which Kubernetes identity does a principal get?", classes="subheading")
-        with Horizontal(classes="pair"):
+        with Horizontal(classes="pair stack-narrow", id="check-pair"):
             yield Row(
                 "Principal ARN (role, user or assumed-role session)",
                 TextField(placeholder="arn:aws:iam::111122223333:role/name", id="principal"),
@@ -137,7 +167,7 @@ class IamScreen(WizardScreen):
                 error_id="check-target-error",
             )
         yield Button("Check", id="check", compact=True)
-        yield Static(id="check-result")
+        yield Static(id="check-result", markup=False)
 
     def on_mount(self) -> None:
         self.fill()
@@ -148,34 +178,35 @@ class IamScreen(WizardScreen):
         self.query_one("#mappings").focus()
 
     def fill(self) -> None:
-        table = self.query_one("#mappings", DataTable)
-        table.clear()
         account = self.wizard.conn.account if self.wizard.conn else "ACCOUNT"
         mode, planned = planned_mappings(self.state.spec, account)
-        node_target = "aws-auth" if mode != "API" else "access entry (EKS)"
-        table.add_row(
-            Text(f"arn:aws:iam::{account}:role/{role_name(self.state.name or '<name>', self.state.region, 'node')}", style="dim"),
-            Text("role", style="dim"),
-            Text(NODE_USERNAME, style="dim"),
-            Text(", ".join(NODE_GROUPS), style="dim"),
-            Text(f"{node_target}: managed automatically", style="dim italic"),
-            Text("-", style="dim"),
-            key="node-role",
-        )
+        # EKS maps the node role itself in API mode (an access entry for the managed node groups).
+        node_target = goes_to("aws-auth", "mapRoles") if mode != "API" else "access entry (EKS)"
+        rows: list[tuple[str | None, list[str | Text]]] = [
+            (
+                "node-role",
+                [
+                    Text(
+                        f"arn:aws:iam::{account}:role/{role_name(self.state.name or '<name>', self.state.region, 'node')}",
+                        style="dim",
+                    ),
+                    Text(f"{node_target}\n(managed automatically)", style="dim italic"),
+                    Text(f"{NODE_USERNAME}\n{', '.join(NODE_GROUPS)}", style="dim"),
+                    Text("-", style="dim"),
+                ],
+            )
+        ]
         user = [p for p in planned if p.username != NODE_USERNAME]
         for i, (m, p) in enumerate(zip(self.mappings, user, strict=False)):
             policies = ", ".join(
                 pp["policy"] + ("" if pp["scope"] == "cluster" else f" ({', '.join(pp['namespaces'])})") for pp in p.policies
             )
-            table.add_row(
-                str(m.get("arn", "")),
-                str(m.get("kind", "")),
-                m.get("username") or ("(default)" if p.source == "aws-auth" else "(EKS default)"),
-                ", ".join(m.get("groups") or []) or "-",
-                p.source,
-                policies or "-",
-                key=str(i),
-            )
+            where = goes_to(p.source, p.section) + ("\n(auto)" if str(m.get("via", "auto")) == "auto" else "")
+            username = m.get("username") or ("(default)" if p.source == "aws-auth" else "(EKS default)")
+            groups = ", ".join(m.get("groups") or []) or "-"
+            rows.append((str(i), [str(m.get("arn", "")), where, f"{username}\n{groups}", policies or "-"]))
+        self.query_one("#mappings", FitTable).set_rows(rows)
+        self.query_one("#mappings-note", Static).update(auto_note(mode))
 
     def field_for(self, problem: Problem) -> str | None:
         return None
@@ -244,7 +275,7 @@ class IamScreen(WizardScreen):
         removed = self.mappings.pop(index)
         self.fill()
         self.refresh_problems()
-        self.notify(f"Removed the mapping for {removed.get('arn')}.")
+        self.notify(f"Removed the mapping for {removed.get('arn')}.", markup=False)
 
     # -- access check ---------------------------------------------------------------------
     @on(Input.Submitted, "#principal")
@@ -280,4 +311,4 @@ class IamScreen(WizardScreen):
         self.app.call_from_thread(self.query_one("#check-result", Static).update, text)
 
 
-__all__ = ["IamScreen", "check_text", "planned_mappings"]
+__all__ = ["IamScreen", "auto_note", "check_text", "goes_to", "planned_mappings", "spec_mode"]

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, LoadingIndicator, Static
+from textual.widgets import Button, Footer, Input, LoadingIndicator, Static
 
 from assistant.inventory import InstanceTypeInfo
 
@@ -62,11 +62,12 @@ class InstanceTypePicker(ModalScreen[list[str] | None]):
             yield Static(HEADER, id="types-header")
             yield LoadingIndicator(id="types-loading")
             yield TypeList(id="types")
-            yield Static(id="types-count", classes="hint")
+            yield Static(id="types-count", classes="hint", markup=False)
             yield Static(id="picked")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Done", id="done", variant="primary", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         types = self.query_one("#types", TypeList)

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Select, SelectionList, Static
+from textual.widgets import Button, Footer, Input, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from assistant.access import KNOWN_POLICIES
@@ -156,10 +156,11 @@ class MappingEditor(ModalScreen[dict[str, Any] | None]):
                         ),
                         error_id="m-namespaces-error",
                     )
-            yield Static(id="editor-problems", classes="field-error")
+            yield Static(id="editor-problems", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save", id="save", variant="primary", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         # Looked up once: this runs on every keystroke.

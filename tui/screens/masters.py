@@ -81,7 +81,7 @@ class MastersScreen(WizardScreen):
             Select([(version, version)], value=version, allow_blank=False, id="version", compact=True),
             error_id="version-error",
         )
-        yield Static(id="version-note", classes="hint")
+        yield Static(id="version-note", classes="hint", markup=False)
         with RadioSet(id="vpc-mode"):
             yield RadioButton("Create a new VPC", value=self.mode == "create", id="mode-create")
             yield RadioButton("Use an existing VPC", value=self.mode == "existing", id="mode-existing")
@@ -268,7 +268,7 @@ class MastersScreen(WizardScreen):
         try:
             versions, source = kubernetes_versions(conn.aws)
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Kubernetes versions: {plain_error(exc)}", severity="warning")
+            self.app.call_from_thread(self.notify, f"Kubernetes versions: {plain_error(exc)}", severity="warning", markup=False)
             return
         self.app.call_from_thread(self._versions, versions, source)
 
@@ -296,7 +296,7 @@ class MastersScreen(WizardScreen):
             found = vpcs(conn.aws)
             all_subnets = subnets(conn.aws)
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"VPCs: {plain_error(exc)}", severity="warning")
+            self.app.call_from_thread(self.notify, f"VPCs: {plain_error(exc)}", severity="warning", markup=False)
             return
         self.app.call_from_thread(self._vpcs, found, all_subnets)
 
@@ -317,7 +317,7 @@ class MastersScreen(WizardScreen):
         try:
             found = subnets(conn.aws, vpc_id)
         except Exception as exc:
-            self.app.call_from_thread(self.notify, f"Subnets: {plain_error(exc)}", severity="warning")
+            self.app.call_from_thread(self.notify, f"Subnets: {plain_error(exc)}", severity="warning", markup=False)
             return
         self.app.call_from_thread(self._subnets, found)
 

@@ -14,11 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Footer, Input, Select, Static
 
 from assistant.spec import AMI_TYPES
 
-from ..state import WizardState, number_or_text, path_within, split_list
+from ..state import WizardState, new_nodegroup, number_or_text, path_within, split_list
 from ..widgets.form import FieldError, Row, SpecRule, TextField
 
 if TYPE_CHECKING:
@@ -90,13 +90,7 @@ class NodeGroupEditor(ModalScreen[dict[str, Any] | None]):
     def __init__(self, index: int | None, group: dict[str, Any] | None) -> None:
         super().__init__()
         self.index = index
-        self.group: dict[str, Any] = group or {
-            "name": "",
-            "instanceTypes": [],
-            "amiType": "AL2023_x86_64_STANDARD",
-            "capacityType": "ON_DEMAND",
-            "scaling": {"min": 1, "desired": 2, "max": 2},
-        }
+        self.group: dict[str, Any] = group or new_nodegroup()
         self.local: dict[str, list[str]] = {}
         self.touched: set[str] = set()
         self.attempted = False
@@ -216,10 +210,11 @@ class NodeGroupEditor(ModalScreen[dict[str, Any] | None]):
                         ),
                         error_id="ng-subnets-error",
                     )
-            yield Static(id="editor-problems", classes="field-error")
+            yield Static(id="editor-problems", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save", id="save", variant="primary", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         # Looked up once: this runs on every keystroke.

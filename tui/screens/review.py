@@ -61,7 +61,7 @@ class PlanScreen(Screen[None]):
         yield Static(self.heading(), classes="heading", id="heading")
         yield LoadingIndicator(id="planning")
         with VerticalScroll(id="plan-scroll"):
-            yield Static(id="plan-problems")
+            yield Static(id="plan-problems", markup=False)
             yield PlanView(id="plan")
         with Horizontal(id="nav"):
             yield Button("← Back", id="back", compact=True)
@@ -117,6 +117,7 @@ class PlanScreen(Screen[None]):
             text.append(f"  ✗ [{screen or 'spec'}] ", style="red")
             text.append(f"{p.path + ': ' if p.path else ''}{p.message}\n")
         self.query_one("#plan-problems", Static).update(text)
+        self.query_one("#plan-scroll").focus()
 
     def _failed(self, error: str) -> None:
         self.query_one("#planning").display = False
@@ -126,11 +127,10 @@ class PlanScreen(Screen[None]):
         self.loaded, self.planning = loaded, planning
         self.query_one("#planning").display = False
         self.query_one("#plan", PlanView).show(planning)
-        button = self.query_one("#approve", Button)
-        button.disabled = not planning.plan.has_changes
-        if planning.plan.has_changes:
-            button.focus()
-        else:
+        self.query_one("#approve", Button).disabled = not planning.plan.has_changes
+        # The plan has the focus, so the arrow and page keys scroll it at once; Ctrl+A applies.
+        self.query_one("#plan-scroll").focus()
+        if not planning.plan.has_changes:
             self.query_one("#plan-problems", Static).update(Text("Nothing to do: the cluster already matches.", style="green"))
 
     # -- approval -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from ..widgets.form import TextField
 
@@ -39,10 +39,11 @@ class SaveSpecScreen(ModalScreen[str | None]):
                     Text(f"It has {len(problems)} problem(s) still; you can save it and fix them later.", style="yellow")
                 )
             yield TextField(default, id="path")
-            yield Static(id="save-error", classes="field-error")
+            yield Static(id="save-error", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save", id="save", variant="primary", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#save-error").display = False
@@ -75,7 +76,7 @@ class SaveSpecScreen(ModalScreen[str | None]):
             error.update(f"✗ cannot write {path}: {exc.strerror}")
             error.display = True
             return
-        self.notify(f"Saved {written}. Open it again with: eks-assist -f {written}", title="Spec saved")
+        self.notify(f"Saved {written}. Open it again with: eks-assist -f {written}", title="Spec saved", markup=False)
         self.dismiss(str(written))
 
     def action_cancel(self) -> None:

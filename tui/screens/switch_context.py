@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Footer, Input, Select, Static
 
 from ..connection import available_profiles
 from ..widgets.form import TextField
@@ -38,7 +38,7 @@ class SwitchContextScreen(ModalScreen[tuple[str, str | None] | None]):
             yield Static("Region and profile", classes="heading")
             yield Static("Region")
             yield TextField(app.region or "", placeholder="us-east-1", id="region")
-            yield Static(id="region-error", classes="field-error")
+            yield Static(id="region-error", classes="field-error", markup=False)
             yield Static("Profile")
             options = [("default credential chain", DEFAULT_CHAIN)] + [(p, p) for p in profiles]
             current = app.profile if app.profile in profiles else DEFAULT_CHAIN
@@ -48,6 +48,7 @@ class SwitchContextScreen(ModalScreen[tuple[str, str | None] | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Switch", id="switch", variant="primary", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#region-error").display = False

@@ -18,6 +18,7 @@ from assistant.inventory import InstanceTypeInfo, instance_types_named
 
 from ..connection import Connection
 from ..state import describe_problem, get_path
+from ..widgets.fit_table import FitTable
 from .base import WizardScreen
 
 
@@ -48,10 +49,8 @@ class WorkersScreen(WizardScreen):
         return self.state.spec.setdefault("workers", [])
 
     def compose_form(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(id="nodegroups", cursor_type="row", zebra_stripes=True)
-        table.add_columns("name", "instance types", "AMI", "capacity", "min/des/max", "pods/node")
-        yield table
-        yield Static(id="workers-note", classes="hint")
+        yield FitTable("name", "instance types", "AMI", "capacity", "min/des/max", "pods/node", id="nodegroups")
+        yield Static(id="workers-note", classes="hint", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("Add node group", id="add", compact=True)
             yield Button("Edit", id="edit", compact=True)
@@ -66,24 +65,25 @@ class WorkersScreen(WizardScreen):
             self.wizard.want_catalogue()
 
     def fill(self) -> None:
-        table = self.query_one("#nodegroups", DataTable)
-        row = table.cursor_row
-        table.clear()
         prefix = bool(get_path(self.state.spec, "cni", "prefixDelegation", default=False))
+        rows = []
         for i, ng in enumerate(self.groups):
             types = ng.get("instanceTypes") or []
             pods = [self.pods[t].max_pods_prefix if prefix else self.pods[t].max_pods for t in types if t in self.pods]
-            table.add_row(
-                str(ng.get("name", "")),
-                ", ".join(types),
-                str(ng.get("amiType", "AL2023_x86_64_STANDARD")).replace("_STANDARD", ""),
-                str(ng.get("capacityType", "ON_DEMAND")),
-                scaling_text(ng),
-                str(min(pods)) if pods and len(pods) == len(types) else "…",
-                key=str(i),
+            rows.append(
+                (
+                    str(i),
+                    [
+                        str(ng.get("name", "")),
+                        ", ".join(types),
+                        str(ng.get("amiType", "AL2023_x86_64_STANDARD")).replace("_STANDARD", ""),
+                        str(ng.get("capacityType", "ON_DEMAND")),
+                        scaling_text(ng),
+                        str(min(pods)) if pods and len(pods) == len(types) else "…",
+                    ],
+                )
             )
-        if self.groups:
-            table.move_cursor(row=min(max(row, 0), len(self.groups) - 1))
+        self.query_one("#nodegroups", FitTable).set_rows(rows)
         note = "No node groups yet: press a to add one." if not self.groups else f"{len(self.groups)} node group(s)."
         self.query_one("#workers-note", Static).update(note)
         wanted = sorted({t for ng in self.groups for t in ng.get("instanceTypes") or [] if t not in self.pods})
@@ -167,7 +167,7 @@ class WorkersScreen(WizardScreen):
         removed = self.groups.pop(index)
         self.fill()
         self.refresh_problems()
-        self.notify(f"Removed node group {removed.get('name')}.")
+        self.notify(f"Removed node group {removed.get('name')}.", markup=False)
 
 
 __all__ = ["WorkersScreen"]

@@ -92,8 +92,9 @@ class CapacityPanel(Static):
             parts.append(Text(report.error, style="italic"))
         if report.groups:
             pods = Table(title="Pods per node", title_justify="left", expand=False, box=None, padding=(0, 1))
-            pods.add_column("node group")
-            pods.add_column("instance types (max pods)")
+            # "fold": a cell too long for a narrow panel breaks onto the next line, never ends in "…".
+            pods.add_column("node group", overflow="fold")
+            pods.add_column("instance types (max pods)", overflow="fold")
             pods.add_column("pods/node", justify="right")
             pods.add_column("max nodes", justify="right")
             for g in report.groups:
@@ -102,7 +103,7 @@ class CapacityPanel(Static):
             parts.append(pods)
         if report.subnets:
             ips = Table(title="Subnet IPs at max scale", title_justify="left", expand=False, box=None, padding=(0, 1))
-            ips.add_column("subnet")
+            ips.add_column("subnet", overflow="fold")
             ips.add_column("needed / free", justify="right")
             ips.add_column("")
             for s in report.subnets:
@@ -110,7 +111,7 @@ class CapacityPanel(Static):
                 ips.add_row(label, f"{s.needed} / {s.free}", bar(s.needed, s.free))
             parts.append(ips)
         if report.warnings:
-            warn = Text()
+            warn = Text("Warnings\n", style="bold yellow")
             for w in report.warnings:
                 warn.append(f"! {w}\n", style="yellow")
             parts.append(warn)

@@ -45,6 +45,10 @@ class FieldError(Static):
     DEFAULT_CLASSES = "field-error"
     _shown: list[str] | None = None
 
+    def __init__(self, *, id: str | None = None) -> None:
+        # The messages quote what was typed: never read them as markup ("a[b]" stays "a[b]").
+        super().__init__(id=id, markup=False)
+
     def show(self, messages: list[str]) -> None:
         if messages == self._shown:
             return  # unchanged: no repaint, no relayout (this runs on every keystroke)

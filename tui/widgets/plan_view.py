@@ -2,6 +2,9 @@
 
 The lines are the CLI's (:func:`assistant.plan.render_text`): the same symbols and the same
 "known after apply" wording, with colour, and a heading per playbook (masters, cni, ...).
+A key under the title says what each symbol means, ``!`` included: a line the planner
+adds under a change (a note on what it will do, or on what it found) or among the
+warnings at the end.
 """
 
 from __future__ import annotations
@@ -55,12 +58,33 @@ def _change_lines(change: Change, text: Text, r: Callable[[str], str]) -> None:
         text.append(r(f"      ! {note}\n"), style="yellow")
 
 
+def legend(planning: Planning) -> Text:
+    """What the symbols in this plan mean: the ops it has, and ``!`` when it has notes or warnings."""
+    plan = planning.plan
+    ops = [op for op in (Op.CREATE, Op.UPDATE, Op.REPLACE, Op.DELETE) if any(c.op is op for c in plan.changes)]
+    text = Text("Key: ", style="dim")
+    for op in ops:
+        text.append(SYMBOLS[op], style=f"bold {_STYLE[op]}")
+        text.append(f" {op.value}  ", style="dim")
+    notes = any(c.notes for c in plan.changes if c.op is not Op.NOOP)
+    if notes or plan.warnings:
+        text.append("!", style="bold yellow")
+        meaning = [
+            *(["the planner's note on the change above it"] if notes else []),
+            *(["under Warnings, a warning to read before applying"] if plan.warnings else []),
+        ]
+        text.append(" " + "; ".join(meaning), style="dim")
+    return text
+
+
 def plan_text(planning: Planning, redact: Callable[[str], str] = str) -> Text:
     """The whole plan as styled text; ``redact`` masks volatile values (ids, ports) for snapshots."""
     r = redact
     plan = planning.plan
     text = Text()
-    text.append(f"Plan for playbook '{plan.playbook}' in account {plan.account}, region {plan.region}\n\n", style="bold")
+    text.append(f"Plan for playbook '{plan.playbook}' in account {plan.account}, region {plan.region}\n", style="bold")
+    text.append_text(legend(planning))
+    text.append("\n\n")
     for playbook, changes in grouped(planning):
         changed = [c for c in changes if c.op is not Op.NOOP]
         unchanged = len(changes) - len(changed)
@@ -75,7 +99,7 @@ def plan_text(planning: Planning, redact: Callable[[str], str] = str) -> Text:
                     text.append(r(f"  {change.resource}: {note}\n"), style="yellow")
         text.append("\n")
     if plan.warnings:
-        text.append("Capacity and configuration warnings\n", style="bold yellow")
+        text.append("! Warnings: capacity and configuration\n", style="bold yellow")
         for warning in plan.warnings:
             text.append(r(f"  ! {warning}\n"), style="yellow")
         text.append("\n")
@@ -102,4 +126,4 @@ class PlanView(Static):
         self.update(plan_text(planning, getattr(self.app, "redact", str)))
 
 
-__all__ = ["PlanView", "grouped", "plan_text", "playbook_of"]
+__all__ = ["PlanView", "grouped", "legend", "plan_text", "playbook_of"]

@@ -340,8 +340,16 @@ class _Progress:
             _err(f"  [{ev.elapsed:7.1f}s] {mark} {label}{ev.message}")
 
 
-def _confirm(plan: Any) -> bool:
-    print(f"\nApply this plan? Only 'yes' is accepted (plan {plan.hash[:16]}).")
+def _confirm(plan: Any, kind: str = "apply", cluster: str = "") -> bool:
+    """Ask for 'yes' on the terminal; the question says plainly what a destroy deletes."""
+    if kind == "destroy":
+        n = plan.counts.get("delete", 0)
+        print(
+            f"\nDestroy cluster {cluster}? This deletes the {n} resource(s) above, with everything running on "
+            f"the cluster, and cannot be undone. Only 'yes' is accepted (plan {plan.hash[:16]})."
+        )
+    else:
+        print(f"\nApply this plan? Only 'yes' is accepted (plan {plan.hash[:16]}).")
     try:
         answer = input("  Enter a value: ")
     except EOFError:
@@ -428,8 +436,8 @@ def _apply(args: argparse.Namespace, ctx: dict[str, Any], kind: str) -> int:
                 f"not approved: stdin is not a terminal, so nobody can confirm. Review the plan above and re-run with "
                 f"--approve {planning.plan.hash}"
             )
-        if not _confirm(planning.plan):
-            raise ApprovalError("apply cancelled: the plan was not confirmed; nothing was changed")
+        if not _confirm(planning.plan, kind, loaded.spec.metadata.name):
+            raise ApprovalError(f"{kind} cancelled: the plan was not confirmed; nothing was changed")
         approved, method = planning.plan.hash, "tty"
     run_id, outputs = engine.apply(loaded, approved, approver, method, playbook=playbook, kind=kind)
     if args.output == "json":

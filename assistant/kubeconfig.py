@@ -574,7 +574,23 @@ def write(
         else:
             text = read_text(target) or ""
             _atomic_write(target, merge(text, entries, context, str(target)))
+    _record_for_sandbox(cluster, options, target, context)
     return WriteResult("no-op" if op == "no-op" else "create" if op == "create" else "update", target, context)
+
+
+def _record_for_sandbox(cluster: ClusterInfo, options: ExecOptions, path: Path, context: str) -> None:
+    """A context for a cluster of the published sandbox is recorded, so that the sandbox removes it when it stops."""
+    if not options.sandbox:
+        return
+    from assistant.sandbox import statefile
+
+    info = statefile.read()
+    endpoint = (options.sandbox_endpoint or "").rstrip("/")
+    if info is None or not cluster.endpoint.startswith(info.k8s_url.rstrip("/") + "/"):
+        return
+    if endpoint and endpoint != info.aws_url.rstrip("/"):
+        return
+    statefile.record_kubeconfig(statefile.KubeconfigRecord(str(path), cluster.arn, cluster.name, context, cluster.endpoint))
 
 
 # -- removal (destroy, and a sandbox that stops) ---------------------------------------------

@@ -13,7 +13,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
+from assistant.errors import SandboxError
 from assistant.inventory import ClusterSummary, list_clusters
 
 from ..bridge import plain_error
@@ -95,13 +97,27 @@ class ContextScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="connect")
     def connect(self, region: str | None, profile: str | None) -> None:
         app = self.wizard
+        worker = get_current_worker()
+
+        def starting(seconds: float) -> None:
+            if worker.is_cancelled:  # the wizard is quitting: stop waiting for the sandbox
+                raise SandboxError("cancelled: the wizard quit while the sandbox was starting")
+            self.app.call_from_thread(self._starting, seconds)
+
         try:
-            app.prepare_connection()
+            app.prepare_connection(starting)
             conn = Connection.open(region, profile, sandbox=app.sandbox, factory=app.aws_factory)
         except Exception as exc:
-            self.app.call_from_thread(self._connect_failed, plain_error(exc))
+            if not worker.is_cancelled:  # quitting: nobody is left to tell
+                self.app.call_from_thread(self._connect_failed, plain_error(exc))
             return
         self.app.call_from_thread(self._connected, conn)
+
+    def _starting(self, seconds: float) -> None:
+        self.query_one("#clusters-note", Static).update(
+            f"Starting a sandbox for this wizard in the background… {seconds:.0f} s "
+            "(kubectl and other terminals can reach it; Ctrl+Q asks whether to keep it)"
+        )
 
     def _connect_failed(self, error: str) -> None:
         self._show_identity(error)

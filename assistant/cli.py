@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ EPILOG = """\
 examples:
   eks-assist --sandbox                                the terminal wizard, on the local sandbox
   eks-assist sandbox                                  local AWS + Kubernetes (foreground)
+  eks-assist sandbox start | status | stop            the same in the background; see it; stop it
   eks-assist validate -f examples/demo.yaml
   eks-assist plan -f examples/demo.yaml --sandbox
   eks-assist apply -f examples/demo.yaml --sandbox --approve <plan hash>
@@ -99,9 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
 
-    p = sub.add_parser("sandbox", help="run the local sandbox (AWS + Kubernetes) in the foreground")
     from .sandbox import command as sandbox_command
 
+    p = sub.add_parser(
+        "sandbox",
+        help="run the local sandbox (AWS + Kubernetes) in the foreground, or start/status/stop it in the background",
+        description=sandbox_command.DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sandbox_command.add_arguments(p)
 
     p = sub.add_parser("validate", help="check a spec; exit 0, or 2 with file:line:col errors")
@@ -211,14 +218,26 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
-def _sandbox_env(ctx: dict[str, Any], quiet: bool = False) -> None:
-    """Point boto3 at the sandbox: a running one, else one started in this process.
+def _sandbox_env(ctx: dict[str, Any], quiet: bool = False, background: Callable[[float], None] | None = None) -> Any:
+    """Point boto3 at the sandbox: a running one, else one started for this command. Returns the one it started, or None.
 
-    ``quiet`` keeps the "started a sandbox" note off stderr (the wizard owns the terminal).
+    Without ``background``, a missing sandbox is started inside this process and lives as long as
+    the command. With it (the wizard), a missing sandbox is started as a background process
+    (``eks-assist sandbox start``) that publishes its state file like ``eks-assist sandbox``, so
+    that kubectl and every ``--sandbox`` command reach it from other terminals; ``background``
+    gets the seconds waited so far. ``quiet`` keeps the "started a sandbox" note off stderr.
+    A sandbox that runs but does not answer is an error (SandboxError), never replaced.
     """
     from .sandbox import statefile
 
     info = statefile.find_running()
+    started = None
+    if info is None and background is not None:
+        from .sandbox.command import start_for
+
+        info = start_for(os.getpid(), background)
+        # Ours unless another wizard's start won the race to the same state directory.
+        started = info if info.owner_pid == os.getpid() else None
     if info is not None:
         env = info.env()
     else:
@@ -238,11 +257,12 @@ def _sandbox_env(ctx: dict[str, Any], quiet: bool = False) -> None:
         if not quiet:
             _err(
                 f"started an in-process sandbox at {sb.aws_url} (state is lost when this command ends; "
-                f"run 'eks-assist sandbox' in another terminal to keep it){note}"
+                f"run 'eks-assist sandbox start' to keep one running between commands){note}"
             )
     for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(k, None)
     os.environ.update(env)
+    return started
 
 
 # What AWS accepts, checked before any call: a malformed value otherwise reaches the endpoint
@@ -366,8 +386,16 @@ class _Progress:
             _err(f"  [{ev.elapsed:7.1f}s] {mark} {label}{ev.message}")
 
 
-def _confirm(plan: Any) -> bool:
-    print(f"\nApply this plan? Only 'yes' is accepted (plan {plan.hash[:16]}).")
+def _confirm(plan: Any, kind: str = "apply", cluster: str = "") -> bool:
+    """Ask for 'yes' on the terminal; the question says plainly what a destroy deletes."""
+    if kind == "destroy":
+        n = plan.counts.get("delete", 0)
+        print(
+            f"\nDestroy cluster {cluster}? This deletes the {n} resource(s) above, with everything running on "
+            f"the cluster, and cannot be undone. Only 'yes' is accepted (plan {plan.hash[:16]})."
+        )
+    else:
+        print(f"\nApply this plan? Only 'yes' is accepted (plan {plan.hash[:16]}).")
     try:
         answer = input("  Enter a value: ")
     except EOFError:
@@ -455,8 +483,8 @@ def _apply(args: argparse.Namespace, ctx: dict[str, Any], kind: str) -> int:
                 f"not approved: stdin is not a terminal, so nobody can confirm. Review the plan above and re-run with "
                 f"--approve {planning.plan.hash}"
             )
-        if not _confirm(planning.plan):
-            raise ApprovalError("apply cancelled: the plan was not confirmed; nothing was changed")
+        if not _confirm(planning.plan, kind, loaded.spec.metadata.name):
+            raise ApprovalError(f"{kind} cancelled: the plan was not confirmed; nothing was changed")
         approved, method = planning.plan.hash, "tty"
     run_id, outputs = engine.apply(loaded, approved, approver, method, playbook=playbook, kind=kind)
     if args.output == "json":

@@ -356,7 +356,11 @@ def _item_span(text: str, node: yaml.Node) -> tuple[int, int, int]:
     if j < 0 or text[j] != "-":
         raise KubeconfigError("unexpected sequence layout")
     start = _line_start(text, j)
-    end = _line_end(text, max(node.start_mark.index, node.end_mark.index - 1))
+    # A block mapping ends where the next token starts: in an indented list that is after the
+    # next item's indentation, so the item ends at that line's start, not at its end.
+    tail = _line_start(text, node.end_mark.index)
+    ends_mid_line = bool(text[tail : node.end_mark.index].strip())
+    end = _line_end(text, max(node.start_mark.index, node.end_mark.index - 1)) if ends_mid_line else tail
     lines = text[start:end].splitlines(keepends=True)
     while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
         lines.pop()
@@ -567,7 +571,192 @@ def write(
         if op == "no-op":
             if (target.stat().st_mode & 0o777) != 0o600:
                 os.chmod(target, 0o600)
-            return WriteResult("no-op", target, context)
-        text = read_text(target) or ""
-        _atomic_write(target, merge(text, entries, context, str(target)))
-    return WriteResult("create" if op == "create" else "update", target, context)
+        else:
+            text = read_text(target) or ""
+            _atomic_write(target, merge(text, entries, context, str(target)))
+    _record_for_sandbox(cluster, options, target, context)
+    return WriteResult("no-op" if op == "no-op" else "create" if op == "create" else "update", target, context)
+
+
+def _record_for_sandbox(cluster: ClusterInfo, options: ExecOptions, path: Path, context: str) -> None:
+    """A context for a cluster of the published sandbox is recorded, so that the sandbox removes it when it stops."""
+    if not options.sandbox:
+        return
+    from assistant.sandbox import statefile
+
+    info = statefile.read()
+    endpoint = (options.sandbox_endpoint or "").rstrip("/")
+    if info is None or not cluster.endpoint.startswith(info.k8s_url.rstrip("/") + "/"):
+        return
+    if endpoint and endpoint != info.aws_url.rstrip("/"):
+        return
+    statefile.record_kubeconfig(statefile.KubeconfigRecord(str(path), cluster.arn, cluster.name, context, cluster.endpoint))
+
+
+# -- removal (destroy, and a sandbox that stops) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoveResult:
+    """What :func:`remove` took out of the file (section → entry names); empty when nothing was ours."""
+
+    path: Path
+    removed: dict[str, list[str]]
+    cleared_current: bool = False
+
+    @property
+    def contexts(self) -> list[str]:
+        """The context names removed."""
+        return self.removed.get("contexts", [])
+
+
+def _flag(args: list[str], name: str) -> str | None:
+    """The value after ``name`` in an argument list (``--cluster-name demo``), or None."""
+    for i, arg in enumerate(args[:-1]):
+        if arg == name:
+            return args[i + 1]
+    return None
+
+
+def is_our_exec(user: Any, cluster_name: str) -> bool:
+    """True when a kubeconfig user entry runs one of the token plugins we write, for ``cluster_name``.
+
+    That is ``eks-assist token --cluster-name NAME ...`` or ``aws ... eks get-token --cluster-name NAME``
+    (the shape ``aws eks update-kubeconfig`` writes too). A static token, a client certificate
+    or any other plugin is never ours.
+    """
+    exec_ = ((user or {}).get("user") or {}).get("exec") if isinstance(user, dict) else None
+    if not isinstance(exec_, dict):
+        return False
+    command = Path(str(exec_.get("command") or "")).name
+    args = [str(a) for a in exec_.get("args") or []]
+    if _flag(args, "--cluster-name") != cluster_name:
+        return False
+    if command == "eks-assist":
+        return args[:1] == ["token"]
+    if command == "aws":
+        return "eks" in args and "get-token" in args
+    return False
+
+
+def ours_for(data: dict[str, Any], arn: str, cluster_name: str, server: str | None = None) -> dict[str, list[str]]:
+    """The entries in ``data`` that eks-assist wrote for this cluster, by section; empty if none.
+
+    Ours means: the user named by the cluster ARN runs our token plugin for ``cluster_name``;
+    the contexts that pair that user with the cluster entry named by the ARN; and that cluster
+    entry, unless a context we keep still uses it. ``server`` (a sandbox cluster's endpoint, as
+    written) also requires the cluster entry to point exactly there still.
+    """
+    users = [u for u in data.get("users") or [] if isinstance(u, dict) and u.get("name") == arn]
+    if len(users) != 1 or not is_our_exec(users[0], cluster_name):
+        return {}
+    clusters = [c for c in data.get("clusters") or [] if isinstance(c, dict) and c.get("name") == arn]
+    if server is not None:
+        written = ((clusters[0].get("cluster") or {}) if len(clusters) == 1 else {}).get("server")
+        if written != server:
+            return {}
+    contexts, kept = [], []
+    for c in data.get("contexts") or []:
+        if not isinstance(c, dict):
+            continue
+        ref = c.get("context") or {}
+        pair = (ref.get("cluster"), ref.get("user")) if isinstance(ref, dict) else (None, None)
+        (contexts if pair == (arn, arn) else kept).append(c)
+    found: dict[str, list[str]] = {"users": [arn], "contexts": [str(c.get("name")) for c in contexts]}
+    still_used = any(isinstance(c.get("context"), dict) and c["context"].get("cluster") == arn for c in kept)
+    if len(clusters) == 1 and not still_used:
+        found["clusters"] = [arn]
+    return {section: names for section, names in found.items() if names}
+
+
+def planned_removal(
+    path: str | os.PathLike[str] | None, arn: str, cluster_name: str, server: str | None = None
+) -> dict[str, Any] | None:
+    """What :func:`remove` would take out of the file (read-only), with ``current-context``; None if nothing."""
+    target = Path(os.path.realpath(resolve_path(path)))
+    text = read_text(target)
+    if text is None:
+        return None
+    data = _load(text, str(target))
+    found = ours_for(data, arn, cluster_name, server)
+    if not found:
+        return None
+    return {"path": str(target), "removed": found, "current-context": data.get("current-context")}
+
+
+def _without(data: dict[str, Any], removed: dict[str, list[str]], clear_current: bool) -> dict[str, Any]:
+    """The removal on parsed data: what the text edit must be equal to."""
+    out = copy.deepcopy(data)
+    for section, names in removed.items():
+        out[section] = [i for i in out.get(section) or [] if not (isinstance(i, dict) and i.get("name") in names)]
+    if clear_current:
+        out["current-context"] = ""
+    return out
+
+
+def _text_remove(text: str, removed: dict[str, list[str]], clear_current: bool) -> str:
+    """Cut our entries out of ``text``; KubeconfigError when its shape is not one we edit textually."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise KubeconfigError("top level is not a block mapping")
+    by_key = {k.value: (k, v) for k, v in root.value if isinstance(k, yaml.ScalarNode)}
+    edits: list[tuple[int, int, str]] = []
+    for section, names in removed.items():
+        key, value = by_key[section]
+        if not isinstance(value, yaml.SequenceNode) or value.flow_style:
+            raise KubeconfigError(f"{section} is not a block list")
+        gone = [i for i, item in enumerate(value.value) if _scalar_name(item) in names]
+        if len(gone) == len(value.value):
+            # Every entry goes: the key stays, as an empty list (kubectl writes `contexts: []` too).
+            start = _line_start(text, key.start_mark.index)
+            if start != key.start_mark.index:
+                raise KubeconfigError("indented top-level key")
+            end = _item_span(text, value.value[-1])[1]
+            edits.append((start, end, f"{section}: []\n"))
+            continue
+        for i in gone:
+            start, end, _col = _item_span(text, value.value[i])
+            edits.append((start, end, ""))
+    if clear_current:
+        _key, value = by_key["current-context"]
+        if not isinstance(value, yaml.ScalarNode):
+            raise KubeconfigError("current-context is not a scalar")
+        edits.append((value.start_mark.index, value.end_mark.index, '""'))
+    for start, end, replacement in sorted(edits, key=lambda e: e[0], reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def remove(path: str | os.PathLike[str] | None, arn: str, cluster_name: str, server: str | None = None) -> RemoveResult:
+    """Take our entries for the cluster out of the kubeconfig at ``path`` (atomic, locked like :func:`write`).
+
+    Only what :func:`ours_for` names goes; every other entry stays byte-for-byte. If the
+    current context was one of ours, ``current-context`` becomes ``""``, as eksctl and kubectl
+    leave it. A missing file, or one with nothing of ours, is left untouched.
+    """
+    given = resolve_path(path)
+    target = Path(os.path.realpath(given))
+    try:
+        if planned_removal(target, arn, cluster_name, server) is None:
+            return RemoveResult(target, {})
+    except KubeconfigError as exc:
+        raise _through_link(exc, given, target) from None
+    with _locked(target):
+        text = read_text(target)
+        if text is None:
+            return RemoveResult(target, {})
+        data = _load(text, str(target))
+        found = ours_for(data, arn, cluster_name, server)
+        if not found:
+            return RemoveResult(target, {})
+        clear = data.get("current-context") in found.get("contexts", [])
+        want = _without(data, found, clear)
+        try:
+            edited = _text_remove(text, found, clear)
+            if _load(edited) != want:
+                raise KubeconfigError("the text edit does not match")
+        except (KubeconfigError, yaml.YAMLError):
+            # A shape we do not cut from (JSON, flow lists): correct, but reformatted.
+            edited = yaml.safe_dump(want, default_flow_style=False, sort_keys=False, width=1 << 20)
+        _atomic_write(target, edited)
+    return RemoveResult(target, found, clear)

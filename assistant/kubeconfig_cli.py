@@ -30,7 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role-arn", help="the plugin assumes this IAM role before signing the token")
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / the profile's region)")
     parser.add_argument("--profile", help="AWS profile; also written as AWS_PROFILE into the plugin's environment")
-    parser.add_argument("--sandbox", action="store_true", help="the cluster lives in the running 'eks-assist sandbox'")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="the cluster lives in the running sandbox ('eks-assist sandbox [start]' or the wizard's)",
+    )
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
 
 
@@ -59,9 +63,7 @@ def _eks_client(args: argparse.Namespace) -> tuple[Any, str, str | None]:
 
         if args.profile:
             raise ValueError("--profile cannot be combined with --sandbox")
-        info = statefile.find_running()
-        if info is None:
-            raise ValueError(f"no running sandbox found (state file {statefile.state_path()}); start 'eks-assist sandbox'")
+        info = statefile.require_running(f"apply cluster '{args.cluster}' and run this again")
         region = args.region or info.region
         session = boto3.Session(
             aws_access_key_id=info.access_key_id, aws_secret_access_key=info.secret_access_key, region_name=region
@@ -100,6 +102,7 @@ def cluster_info(client: Any, name: str, region: str) -> Any:
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Write the kubeconfig entries; exit 2 on bad input or an unusable file, 1 if AWS fails."""
     from assistant import kubeconfig
+    from assistant.errors import SandboxError
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -118,6 +121,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except (ValueError, OSError) as exc:
         print(f"eks-assist kubeconfig: {exc}", file=err)
         return EXIT_INPUT
+    except SandboxError as exc:
+        print(f"eks-assist kubeconfig: {exc}", file=err)
+        return EXIT_FAILED
     except Exception as exc:
         import botocore.exceptions
 

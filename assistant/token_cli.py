@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sandbox",
         action="store_true",
-        help="sign with the credentials of the running 'eks-assist sandbox' (found through its state file)",
+        help="sign with the credentials of the running sandbox ('eks-assist sandbox [start]' or the wizard's; "
+        "found through its state file)",
     )
 
 
@@ -46,9 +47,7 @@ def _session(args: argparse.Namespace) -> tuple[Any, str | None, str | None]:
 
         if args.profile:
             raise ValueError("--profile cannot be combined with --sandbox")
-        info = statefile.find_running()
-        if info is None:
-            raise ValueError(f"no running sandbox found (state file {statefile.state_path()}); start 'eks-assist sandbox'")
+        info = statefile.require_running(f"apply cluster '{args.cluster_name}' again")
         session = boto3.Session(
             aws_access_key_id=info.access_key_id,
             aws_secret_access_key=info.secret_access_key,
@@ -67,6 +66,7 @@ def _session(args: argparse.Namespace) -> tuple[Any, str | None, str | None]:
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Print an ExecCredential for ``args.cluster_name``; exit 2 on bad input, 1 if AWS fails."""
     from assistant import kubeauth
+    from assistant.errors import SandboxError
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -79,6 +79,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except ValueError as exc:
         print(f"eks-assist token: {exc}", file=err)
         return EXIT_INPUT
+    except SandboxError as exc:
+        # Not bad input: the sandbox the kubeconfig names has stopped, or does not answer.
+        print(f"eks-assist token: {exc}", file=err)
+        return EXIT_FAILED
     try:
         token = kubeauth.get_token(session, region, args.cluster_name, args.role_arn, endpoint_url=endpoint)
     except Exception as exc:

@@ -2,10 +2,11 @@
 keypress-to-redraw latency in the instance-type picker over the whole catalogue.
 
 Each launch runs in a fresh process, the way ``eks-assist --sandbox`` starts: imports, the app
-(headless, 80x24), and an in-process sandbox started by the app's connect worker. "First paint" is when Textual hands control to
-the pilot after the first screen is mounted and rendered; "interactive Masters" is when the
-connection (STS identity) is open, ``n`` has opened the Masters screen, its workers (Kubernetes
-versions, VPCs) have finished and the name field has focus.
+(headless, 80x24), and a background sandbox process started by the app's connect worker. "First
+paint" is when Textual hands control to the pilot after the first screen is mounted and
+rendered; "interactive Masters" is when the connection (STS identity) is open, ``n`` has opened
+the Masters screen, its workers (Kubernetes versions, VPCs) have finished and the name field has
+focus.
 
 The picker run opens it over the sandbox's whole catalogue (about 1,400 types, cached on disk
 as the wizard caches it) and types and deletes a query key by key; each latency is from the key
@@ -36,8 +37,9 @@ from assistant import cli
 from tui.app import make_app
 ctx = {}
 app = make_app(sandbox=True)
-# As cmd_wizard does: the sandbox starts on the connect worker, after the first paint.
-app.before_connect = lambda: cli._sandbox_env(ctx, quiet=True)
+# As tui/cli_hook.py does: the sandbox starts on the connect worker, after the first paint, as a
+# background process (eks-assist sandbox start) that other terminals reach too.
+app.before_connect = lambda progress: cli._sandbox_env(ctx, quiet=True, background=progress)
 marks = {}
 
 async def auto_pilot(pilot):
@@ -56,7 +58,8 @@ async def auto_pilot(pilot):
 try:
     app.run(headless=True, size=(80, 24), auto_pilot=auto_pilot)
 finally:
-    ctx["sandbox"].stop()
+    from assistant.sandbox import command
+    command.stop_running()
 print(json.dumps(marks))
 """
 

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -26,6 +26,12 @@ from .commands import WizardCommands
 from .connection import AwsFactory, Connection, SlackRoute, default_aws_factory
 from .state import WizardState, new_spec
 
+if TYPE_CHECKING:
+    from assistant.sandbox.statefile import SandboxInfo
+
+# What runs before the first AWS call: it gets a progress callback (seconds waited) and returns
+# the sandbox it started for the wizard, or None (see ``tui.cli_hook``).
+BeforeConnect = Callable[[Callable[[float], None]], "SandboxInfo | None"]
 WIZARD_ORDER = ("masters", "workers", "cni", "iam", "kubeconfig", "review")
 
 
@@ -84,7 +90,11 @@ class EksAssistApp(App[int]):
         self.conn: Connection | None = None
         # Runs once, on the connect worker, before the first AWS call (the CLI starts the
         # sandbox here so that the first screen paints without waiting for it).
-        self.before_connect: Callable[[], None] | None = None
+        self.before_connect: BeforeConnect | None = None
+        # The background sandbox this wizard started (None: none, or the user's own), and what
+        # the user chose for it when quitting: "keep" it running or "stop" it.
+        self.owned_sandbox: SandboxInfo | None = None
+        self.sandbox_choice: str | None = None
         self._prepared = threading.Lock()
         self.bridge: Bridge | None = None
         self.catalogue: list[InstanceTypeInfo] | None = None
@@ -98,12 +108,29 @@ class EksAssistApp(App[int]):
 
         self.push_screen(ContextScreen())
 
-    def prepare_connection(self) -> None:
+    def prepare_connection(self, progress: Callable[[float], None] = lambda seconds: None) -> None:
         """Run ``before_connect`` once (thread-safe; called from the connect worker)."""
         with self._prepared:
             hook, self.before_connect = self.before_connect, None
             if hook is not None:
-                hook()
+                self.owned_sandbox = hook(progress)
+
+    async def action_quit(self) -> None:
+        """Quit; with a sandbox this wizard started, first ask whether to keep it running."""
+        from .screens.quit import QuitScreen
+
+        if self.owned_sandbox is None:
+            self.exit()
+            return
+        if isinstance(self.screen, QuitScreen):
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None:
+                self.sandbox_choice = choice
+                self.exit()
+
+        self.push_screen(QuitScreen(self.owned_sandbox), chosen)
 
     def connected(self, conn: Connection) -> None:
         """Called (on the UI thread) once a connection is open: region and identity are known."""

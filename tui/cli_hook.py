@@ -20,7 +20,8 @@ def register(parser: argparse.ArgumentParser, sub: Any) -> None:
         "--sandbox",
         dest="wizard_sandbox",
         action="store_true",
-        help="run the wizard on the local sandbox (a running 'eks-assist sandbox', else one started for it)",
+        help="run the wizard on the local sandbox: the running one, else one started in the background "
+        "(kubectl and other terminals reach it; Ctrl+Q asks whether to keep it running)",
     )
     w.add_argument(
         "--profile", dest="wizard_profile", metavar="PROFILE", help="AWS profile (default: boto3's standard credential chain)"
@@ -73,6 +74,61 @@ def default(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
         approval_route=route,
     )
     if args.wizard_sandbox:
-        # Started from the app's connect worker, so the first screen paints at once.
-        app.before_connect = lambda: _sandbox_env(ctx, quiet=True)
-    return int(app.run() or EXIT_OK)
+        # Started from the app's connect worker, so the first screen paints at once. A sandbox
+        # that is missing starts as a background process that other terminals reach too.
+        app.before_connect = lambda progress: _sandbox_env(ctx, quiet=True, background=progress)
+    code = int(app.run() or EXIT_OK)
+    if args.wizard_sandbox:
+        print(sandbox_farewell(app.owned_sandbox, app.sandbox_choice), flush=True)
+    return code
+
+
+def sandbox_farewell(owned: Any, choice: str | None) -> str:
+    """Carry out the quit dialog's choice for the wizard's own sandbox, and say what became of it.
+
+    ``owned`` is the sandbox this wizard started (None: it used one the user runs, or none).
+    Without a choice (the wizard ended some other way) it is stopped, as it would stop by
+    itself once the wizard is gone, but with its contexts removed before this says so.
+    """
+    from assistant.errors import SandboxError
+    from assistant.sandbox import command, statefile
+
+    if owned is None:
+        try:
+            info = statefile.find_running(timeout=1.0, patience=2.0)
+        except SandboxError:
+            info = None
+        if info is None:
+            return "eks-assist: no sandbox is running."
+        return (
+            f"eks-assist: the sandbox you run (pid {info.pid}) keeps running, with its clusters and their kubeconfig "
+            "contexts; this wizard did not start it and has not stopped it."
+        )
+    try:
+        if choice == "keep":
+            info = command.keep(owned)
+            lines = [
+                f"eks-assist: the sandbox keeps running in the background (pid {info.pid}, {info.aws_url}).",
+                "  Its clusters and their kubeconfig contexts keep working, from any terminal:",
+            ]
+            for r in statefile.kubeconfig_records():
+                lines.append(f"    kubectl --kubeconfig {r.path} --context {r.context} get nodes")
+            lines += [
+                "    eks-assist status CLUSTER --sandbox    (every verb takes --sandbox; so does the wizard)",
+                "  See it:  eks-assist sandbox status",
+                "  Stop it: eks-assist sandbox stop    (its clusters go; their contexts are removed)",
+            ]
+            return "\n".join(lines)
+        stopped = command.stop_running(pid=owned.pid)
+    except SandboxError as exc:
+        return f"eks-assist: {exc}"
+    if stopped.info is None:
+        lines = [f"eks-assist: the sandbox this wizard started (pid {owned.pid}) had already stopped; its clusters are gone."]
+    else:
+        lines = [f"eks-assist: stopped the sandbox this wizard started (pid {owned.pid}); its clusters are gone."]
+    for r in stopped.removed:
+        lines.append(f"  Removed kubeconfig context(s) {', '.join(r.contexts)} from {r.path}; nothing else in it changed.")
+    if not stopped.removed:
+        lines.append("  No kubeconfig context written for its clusters is left behind.")
+    lines.extend(f"  {p}" for p in stopped.problems)
+    return "\n".join(lines)

@@ -1,22 +1,42 @@
-"""``sandbox.json``: how other processes find a sandbox running in the foreground.
+"""``sandbox.json``: how other processes find a running sandbox, and what it leaves behind.
 
 It lives in ``$EKS_ASSIST_STATE_DIR``, else ``$XDG_STATE_HOME/eks-assist``, else
-``~/.local/state/eks-assist``, next to the sandbox CA's PEM file.
+``~/.local/state/eks-assist``, next to:
+
+- ``sandbox-ca.pem``: the sandbox CA, which kubeconfigs and tools point at;
+- ``sandbox.lock``: held (``flock``) by the sandbox process for its whole life, so that
+  "is one running?" has a true answer even while it starts or is too busy to answer;
+- ``sandbox-kubeconfigs.json``: the kubeconfig entries written for its clusters, which the
+  sandbox removes when it stops (its clusters are gone with it);
+- ``sandbox.log``: the output of a sandbox started in the background.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from assistant.errors import SandboxError
+
 STATE_FILE = "sandbox.json"
 CA_FILE = "sandbox-ca.pem"
+LOCK_FILE = "sandbox.lock"
+LOG_FILE = "sandbox.log"
+KUBECONFIGS_FILE = "sandbox-kubeconfigs.json"
+
+# How long a client waits for a sandbox that runs (its lock is held) but does not answer yet:
+# it may be starting, or busy under load. Past this, it fails with the reason instead of
+# quietly starting a private sandbox that knows none of the clusters.
+PATIENCE = 30.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +50,11 @@ class SandboxInfo:
     access_key_id: str
     secret_access_key: str
     ca_path: str
+    # The process (the wizard) that started this sandbox and stops it when it quits, unless the
+    # user keeps it; None when it runs on its own.
+    owner_pid: int | None = None
+    # Started with ``eks-assist sandbox start``: detached, its output in ``sandbox.log``.
+    background: bool = False
 
     def env(self) -> dict[str, str]:
         """Environment variables that point boto3-based tools at this sandbox."""
@@ -55,6 +80,16 @@ def state_dir() -> Path:
 def state_path() -> Path:
     """The full path of ``sandbox.json``."""
     return state_dir() / STATE_FILE
+
+
+def lock_path() -> Path:
+    """The full path of ``sandbox.lock``."""
+    return state_dir() / LOCK_FILE
+
+
+def log_path() -> Path:
+    """Where a background sandbox writes its output."""
+    return state_dir() / LOG_FILE
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -109,17 +144,63 @@ def remove(pid: int | None = None) -> None:
             path.unlink()
 
 
-def _pid_alive(pid: int) -> bool:
+# -- the lock: is a sandbox running for this state directory? -------------------------------
+
+
+def hold_lock() -> int | None:
+    """Take ``sandbox.lock`` for this process's life: the fd to keep open, or None if another process holds it."""
+    path = lock_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def release_lock(fd: int) -> None:
+    """Give up the lock taken with :func:`hold_lock`."""
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
+def lock_held() -> bool:
+    """True while some process (a sandbox, running or starting) holds ``sandbox.lock``."""
+    try:
+        fd = os.open(lock_path(), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        # flock locks belong to the open file: this probe conflicts even with a lock held by
+        # this same process through another descriptor.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the probe's lock, if it got one
+    return False
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with this id runs (someone else's counts; a zombie, which has exited, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True  # someone else's process, but alive
-    return True
+    try:
+        # "pid (comm) S ...": a zombie has exited and only waits for its parent to collect it.
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc to ask: kill(0) is all there is
 
 
-def _healthy(aws_url: str, timeout: float) -> bool:
+def healthy(aws_url: str, timeout: float) -> bool:
+    """True if the sandbox at ``aws_url`` answers its health endpoint within ``timeout`` seconds."""
     # The sandbox is on loopback; a proxy from the environment must not get in the way.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
@@ -129,9 +210,108 @@ def _healthy(aws_url: str, timeout: float) -> bool:
         return False
 
 
-def find_running(timeout: float = 2.0) -> SandboxInfo | None:
-    """The recorded sandbox if its process is alive and its health endpoint answers."""
-    info = read()
-    if info is None or not _pid_alive(info.pid) or not _healthy(info.aws_url, timeout):
-        return None
+def _unreachable(info: SandboxInfo | None, patience: float) -> str:
+    if info is None or not pid_alive(info.pid):
+        return (
+            f"a sandbox holds {lock_path()} but published no usable state file in {patience:g} s "
+            f"(see {log_path()} if it runs in the background). Wait and try again, or stop it: eks-assist sandbox stop"
+        )
+    return (
+        f"the sandbox in {state_path()} (pid {info.pid}) is running, but {info.aws_url} did not answer for "
+        f"{patience:g} s: it may be overloaded or stuck. Wait and try again, or restart it: "
+        "eks-assist sandbox stop, then eks-assist sandbox start"
+    )
+
+
+def find_running(timeout: float = 2.0, patience: float = PATIENCE) -> SandboxInfo | None:
+    """The published sandbox if it runs and answers; None if no sandbox runs.
+
+    A sandbox that runs (its lock is held, or its recorded process lives and predates the
+    lock) but does not answer is waited for, up to ``patience`` seconds: it may be starting or
+    busy. After that: :class:`SandboxError` saying so, never None, so that no caller mistakes a
+    busy sandbox for a missing one.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        info = read()
+        alive = info is not None and pid_alive(info.pid)
+        if info is not None and alive and healthy(info.aws_url, timeout):
+            return info
+        # No lock file at all: a sandbox published by an older eks-assist, or in-process by a
+        # test harness; its live process is all we can go on.
+        running = lock_held() or (alive and not lock_path().exists())
+        if not running:
+            return None
+        if time.monotonic() >= deadline:
+            raise SandboxError(_unreachable(info, patience))
+        time.sleep(0.25)
+
+
+# -- kubeconfig entries written for the sandbox's clusters ------------------------------------
+
+
+@dataclass(frozen=True)
+class KubeconfigRecord:
+    """One cluster's entries in one kubeconfig file, written while this sandbox ran."""
+
+    path: str
+    arn: str
+    cluster: str
+    context: str
+    server: str  # the cluster's endpoint as written: removal requires the entry to still point there
+
+
+@contextlib.contextmanager
+def _records_locked() -> Iterator[Path]:
+    path = state_dir() / KUBECONFIGS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _read_records(path: Path) -> list[KubeconfigRecord]:
+    try:
+        return [KubeconfigRecord(**r) for r in json.loads(path.read_text())]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def record_kubeconfig(record: KubeconfigRecord) -> None:
+    """Remember that ``record``'s entries were written for a cluster of the running sandbox."""
+    with _records_locked() as path:
+        records = [r for r in _read_records(path) if (r.path, r.arn) != (record.path, record.arn)]
+        _atomic_write(path, json.dumps([asdict(r) for r in [*records, record]], indent=2) + "\n")
+
+
+def kubeconfig_records() -> list[KubeconfigRecord]:
+    """The kubeconfig entries written for the sandbox's clusters (still there or not)."""
+    # Written atomically: a read needs no lock (and must not create the state directory).
+    return _read_records(state_dir() / KUBECONFIGS_FILE)
+
+
+def take_kubeconfig_records() -> list[KubeconfigRecord]:
+    """The records, and forget them: the caller removes their entries now."""
+    with _records_locked() as path:
+        records = _read_records(path)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return records
+
+
+def require_running(then: str) -> SandboxInfo:
+    """The running sandbox, for a command that cannot do without one; SandboxError saying what to do if none runs.
+
+    ``then`` finishes the advice: what to do once a sandbox runs again.
+    """
+    info = find_running()
+    if info is None:
+        raise SandboxError(
+            f"no sandbox is running (none is recorded in {state_path()}); a sandbox's clusters are gone when it stops. "
+            f"Start one with 'eks-assist sandbox start' (or the wizard: 'eks-assist --sandbox'), then {then}"
+        )
     return info

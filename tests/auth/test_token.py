@@ -115,6 +115,20 @@ def test_token_needs_a_region(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -
     assert (r.code, r.err.strip()) == (2, "eks-assist token: no AWS region: pass --region or set AWS_REGION")
 
 
-def test_token_sandbox_without_a_running_sandbox_exits_2(cli: CliRunner) -> None:
+def test_token_sandbox_without_a_running_sandbox_says_what_to_do(cli: CliRunner) -> None:
+    """Not bad input but a stopped sandbox: exit 1, what happened to the cluster, and how to get one back."""
     r = cli("token", "--cluster-name", "prod", "--sandbox")
-    assert r.code == 2 and "no running sandbox found" in r.err
+    assert r.code == 1 and r.out == ""
+    assert r.err.startswith("eks-assist token: no sandbox is running (none is recorded in ")
+    assert "a sandbox's clusters are gone when it stops" in r.err
+    assert (
+        "Start one with 'eks-assist sandbox start' (or the wizard: 'eks-assist --sandbox'), then apply cluster 'prod' again"
+        in r.err
+    )
+
+
+def test_kubeconfig_sandbox_without_a_running_sandbox_says_what_to_do(cli: CliRunner) -> None:
+    r = cli("kubeconfig", "--cluster", "prod", "--sandbox")
+    assert r.code == 1 and r.out == ""
+    assert r.err.startswith("eks-assist kubeconfig: no sandbox is running (none is recorded in ")
+    assert "then apply cluster 'prod' and run this again" in r.err

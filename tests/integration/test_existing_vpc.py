@@ -61,7 +61,8 @@ def test_existing_vpc_lifecycle(sandbox: Sandbox, cli: CliRunner, tmp_path: Path
     assert again["summary"]["no-op"] == 9, [c for c in again["changes"] if c["op"] != "no-op"]
 
     teardown = json.loads(cli("plan", "-f", str(spec), "--playbook", "teardown", "-o", "json").out)
-    assert teardown["summary"]["delete"] == 4  # node group, cluster, two roles: nothing of the user's network
+    # node group, cluster, two roles and the kubeconfig context: nothing of the user's network
+    assert teardown["summary"]["delete"] == 5
     r = cli("destroy", "-f", str(spec), "--approve", teardown["hash"], "--poll-max", "0.1")
     assert r.code == 0, r.err
     assert eks.list_clusters()["clusters"] == []

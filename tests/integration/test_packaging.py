@@ -50,7 +50,7 @@ def test_playbooks_load_from_an_installed_wheel(tmp_path: Path) -> None:
         "iam-mappings": 2,
         "kubeconfig": 1,
         "masters": 7,
-        "teardown": 10,
+        "teardown": 11,
         "workers": 3,
     }
 

@@ -155,3 +155,44 @@ def write_kubeconfig(path: Path, endpoint: str, ca_data: str, token: str = "sand
     path.write_text(yaml.safe_dump(config))
     path.chmod(0o600)
     return path
+
+
+def stop_sandbox_processes(pids: list[int]) -> None:
+    """Stop the sandbox processes a test started (and the published one), and wait until they are gone."""
+    import os
+    import signal
+
+    from assistant.sandbox import statefile
+
+    info = statefile.read()
+    for pid in {*pids, *([info.pid] if info else [])}:
+        if statefile.pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not any(statefile.pid_alive(p) for p in pids), timeout=30, what="the sandbox processes to exit")
+
+
+def published_cluster(info: Any, name: str) -> tuple[Any, dict[str, Any]]:
+    """Create cluster ``name`` (its role, a VPC and two subnets) in a published sandbox: ``(eks client, cluster)``."""
+    session = boto3.session.Session(
+        aws_access_key_id=info.access_key_id, aws_secret_access_key=info.secret_access_key, region_name=info.region
+    )
+    iam, ec2, eks = (session.client(s, endpoint_url=info.aws_url) for s in ("iam", "ec2", "eks"))
+    role = iam.create_role(RoleName=f"{name}-cluster", AssumeRolePolicyDocument=TRUST_EKS)["Role"]["Arn"]
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+        for i, z in enumerate("ab")
+    ]
+    return eks, eks.create_cluster(name=name, roleArn=role, resourcesVpcConfig={"subnetIds": subnets})["cluster"]
+
+
+def cluster_with_context(info: Any, path: Path) -> None:
+    """An ACTIVE cluster ``demo`` in a published sandbox, and its context ``demo`` written with `eks-assist kubeconfig --sandbox`."""
+    import subprocess
+    import sys
+
+    eks, _cluster = published_cluster(info, "demo")
+    wait_for(lambda: eks.describe_cluster(name="demo")["cluster"]["status"] == "ACTIVE", timeout=60, what="ACTIVE")
+    argv = [sys.executable, "-m", "assistant.cli", "kubeconfig", "--cluster", "demo", "--sandbox"]
+    written = subprocess.run([*argv, "--path", str(path), "--alias", "demo"], capture_output=True, text=True, timeout=120)
+    assert written.returncode == 0, written.stderr

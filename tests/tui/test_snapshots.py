@@ -9,6 +9,7 @@ Regenerate with ``pytest tests/tui --snapshot-update`` and review the SVGs.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from textual.widgets import TabbedContent
 
 from assistant.aws import AwsContext
 from assistant.engine import Engine
-from assistant.sandbox import Sandbox
+from assistant.sandbox import Sandbox, statefile
 from assistant.spec import loads_spec
 from assistant.store import open_store
 
@@ -117,6 +118,30 @@ def test_destroy_review(snap_compare: Any, env: Path, size: tuple[int, int]) -> 
         await wait_screen(pilot, "DestroyScreen")
 
     assert shot(snap_compare, size, steps)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_quit_with_the_wizards_own_sandbox(
+    snap_compare: Any, env: Path, world: tuple[Sandbox, Path], size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+Q when the wizard started the sandbox: what keeping it and stopping it mean, for these clusters and contexts."""
+    sb, home = world
+    monkeypatch.setenv("EKS_ASSIST_STATE_DIR", str(home / "quit-state"))
+    creds = sb.env()
+    info = statefile.SandboxInfo(
+        sb.aws_url, sb.k8s_url, os.getpid(), sb.region, creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"],
+        str(home / "quit-state" / statefile.CA_FILE), owner_pid=os.getpid(), background=True,
+    )  # fmt: skip
+    arn = "arn:aws:eks:us-east-1:123456789012:cluster/live"
+    statefile.record_kubeconfig(statefile.KubeconfigRecord("kubeconfig", arn, "live", "live", f"{sb.k8s_url}/k8s/live"))
+
+    async def steps(pilot: Pilot[Any]) -> None:
+        pilot.app.owned_sandbox = info  # type: ignore[attr-defined]
+        await pilot.press("ctrl+q")
+        await wait_screen(pilot, "QuitScreen")
+
+    pid = re.compile(r"\bpid \d+")
+    assert shot(snap_compare, size, steps, redact=lambda text: pid.sub("pid PID", redact(text)))
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -150,6 +150,10 @@ def test_walkthrough_creates_the_cluster_entered_then_destroys_it(sandbox: Sandb
 
     run(scenario())
     assert boto3.client("eks", region_name="us-east-1").list_clusters()["clusters"] == []
+    # The wizard's destroy took the cluster's context out of the kubeconfig, as eksctl does.
+    kubeconfig = yaml.safe_load(Path(os.environ["KUBECONFIG"]).read_text())
+    assert (kubeconfig["contexts"], kubeconfig["users"], kubeconfig["clusters"]) == ([], [], [])
+    assert kubeconfig["current-context"] == ""
 
 
 def _state_matches_what_was_entered() -> bool:

@@ -13,7 +13,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
+from assistant.errors import SandboxError
 from assistant.inventory import ClusterSummary, list_clusters
 
 from ..bridge import plain_error
@@ -94,12 +96,21 @@ class ContextScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="connect")
     def connect(self, region: str | None, profile: str | None) -> None:
         app = self.wizard
+        worker = get_current_worker()
+
+        def starting(seconds: float) -> None:
+            if worker.is_cancelled:  # the wizard is quitting: stop waiting for the sandbox
+                raise SandboxError("cancelled: the wizard quit while the sandbox was starting")
+            self.app.call_from_thread(self._starting, seconds)
+
         try:
-            app.prepare_connection()
+            app.prepare_connection(starting)
             conn = Connection.open(region, profile, sandbox=app.sandbox, factory=app.aws_factory)
         except Exception as exc:
             from assistant.errors import StoreError
 
+            if worker.is_cancelled:  # quitting: nobody is left to tell
+                return
             # Another region or profile cannot help a store that is damaged, locked or not writable.
             hint = (
                 "Fix the state store as it says above, then start the wizard again (Ctrl+Q quits)."
@@ -109,6 +120,12 @@ class ContextScreen(Screen[None]):
             self.app.call_from_thread(self._connect_failed, plain_error(exc), hint)
             return
         self.app.call_from_thread(self._connected, conn)
+
+    def _starting(self, seconds: float) -> None:
+        self.query_one("#clusters-note", Static).update(
+            f"Starting a sandbox for this wizard in the background… {seconds:.0f} s "
+            "(kubectl and other terminals can reach it; Ctrl+Q asks whether to keep it)"
+        )
 
     def _connect_failed(self, error: str, hint: str) -> None:
         self._show_identity(error)

@@ -5,6 +5,7 @@ Resume, which continues the run under its original approval on the same progress
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -31,6 +32,15 @@ _WHAT = {
     "applying": "interrupted mid-call",
     "waiting": "created, not yet ready",
 }
+
+
+def _principal(caller: str) -> str:
+    """The caller as ``access check`` takes it: IAM users by their IAM ARN.
+
+    AWS's GetCallerIdentity already reports an IAM user that way; moto (the sandbox) reports
+    ``arn:aws:sts::A:user/N``, and EKS records that user as ``arn:aws:iam::A:user/N``.
+    """
+    return re.sub(r"^arn:([^:]+):sts::(\d{12}):user/", r"arn:\1:iam::\2:user/", caller)
 
 
 class _Outcome(Screen[None]):
@@ -68,9 +78,9 @@ class _Outcome(Screen[None]):
         await self.wizard.back_to_dashboard()
 
     @on(Button.Pressed, "#quit")
-    def _quit(self, event: Button.Pressed) -> None:
+    async def _quit(self, event: Button.Pressed) -> None:
         event.stop()
-        self.app.exit(0)
+        await self.wizard.action_quit()  # asks about the wizard's own sandbox first
 
 
 class DoneScreen(_Outcome):
@@ -121,11 +131,21 @@ class DoneScreen(_Outcome):
             text.append(f"  kubectl --kubeconfig {r(kube['path'])} --context {kube['context']} get nodes\n")
         text.append(f"  {self.flag(f'eks-assist status {self.cluster}')}\n")
         text.append(f"  {self.flag(f'eks-assist access list --cluster {self.cluster}')}\n")
+        caller = _principal(self.wizard.conn.caller) if self.wizard.conn else ""
+        if caller:
+            text.append(f"  {self.flag(f'eks-assist access check --cluster {self.cluster} --principal {caller}')}\n")
         saved = self.wizard.state.saved_to if self.wizard.state else None
         if saved:
             text.append(f"  {self.flag(f'eks-assist plan -f {r(saved)}')}   # later changes: edit, plan, apply\n")
         else:
             text.append("  Save the spec (Ctrl+S on any wizard screen) to plan later changes with eks-assist -f FILE\n")
+        owned = self.wizard.owned_sandbox
+        if owned is not None:
+            text.append(
+                f"\nThe sandbox (pid {owned.pid}) runs in the background, so these work from any terminal while the "
+                "wizard runs. Quitting asks whether to keep it running or stop it.\n",
+                style="dim",
+            )
         return text
 
 

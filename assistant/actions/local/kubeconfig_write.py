@@ -1,4 +1,8 @@
-"""``kubeconfig.write``: the cluster's context in a local kubeconfig, merged like ``aws eks update-kubeconfig``."""
+"""``kubeconfig.write``: the cluster's context in a local kubeconfig, merged like ``aws eks update-kubeconfig``.
+
+With ``state: absent`` (teardown) it removes the entries eks-assist wrote for the cluster, as
+``eksctl delete cluster`` does: only ours (:func:`assistant.kubeconfig.ours_for`), never another.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from pydantic import Field
 from ... import kubeconfig
 from ...plan import Op, Unknown
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import Str, error_code
+from ..common import State, Str, error_code
 from ..registry import register
 
 
@@ -28,6 +32,7 @@ class KubeconfigWriteArgs(ActionArgs):
     endpoint: Str | None = None
     certificate_authority: Str | None = Field(default=None, alias="certificateAuthority")
     arn: Str | None = None
+    state: State = Field(default="present", description="absent: remove the entries eks-assist wrote for the cluster")
 
 
 def _known(*values: Any) -> bool:
@@ -60,7 +65,7 @@ def _summary(entries: dict[str, Any] | None, current: str | None) -> dict[str, A
 
 @register
 class KubeconfigWrite(Action):
-    """Add or update the cluster's context; other contexts in the file stay byte-for-byte."""
+    """Add or update the cluster's context (or remove ours: ``state: absent``); other contexts stay byte-for-byte."""
 
     name = "kubeconfig.write"
     summary = "kubeconfig context for the cluster with an exec token plugin (local file; no credentials written)"
@@ -95,6 +100,8 @@ class KubeconfigWrite(Action):
         )
 
     def read(self, args: KubeconfigWriteArgs, ctx: ActionContext) -> dict[str, Any] | None:
+        if args.state == "absent":
+            return self._read_absent(args, ctx)
         info = self._info(args, ctx)
         path = kubeconfig.resolve_path(args.path)
         arn = info.arn if info else (str(args.arn) if _known(args.arn) else None)
@@ -103,8 +110,48 @@ class KubeconfigWrite(Action):
         existing = kubeconfig.current_entries(path, {"clusters": arn, "users": arn, "contexts": context})
         return {"info": info, "path": str(path), "arn": arn, "context": context, "entries": existing}
 
+    def _read_absent(self, args: KubeconfigWriteArgs, ctx: ActionContext) -> dict[str, Any]:
+        try:
+            arn = ctx.client("eks").describe_cluster(name=args.cluster)["cluster"]["arn"]
+        except Exception as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            # Gone already (a destroy resumed after the cluster step): the ARN is what it was.
+            arn = f"arn:aws:eks:{ctx.region}:{ctx.account}:cluster/{args.cluster}"
+        path = kubeconfig.resolve_path(args.path)
+        try:
+            removal = kubeconfig.planned_removal(path, arn, args.cluster)
+        except kubeconfig.KubeconfigError as exc:
+            # A kubeconfig we cannot read must not block a teardown; the plan says what is left.
+            return {"path": str(path), "arn": arn, "removal": None, "error": "; ".join(str(p) for p in exc.problems)}
+        return {"path": str(path), "arn": arn, "removal": removal, "error": ""}
+
+    def _plan_absent(self, current: dict[str, Any]) -> Planned:
+        path, removal = current["path"], current["removal"]
+        outputs: dict[str, Any] = {"path": path, "contexts": []}
+        if current["error"]:
+            note = f"cannot read the kubeconfig, so its entries for this cluster (if any) are left: {current['error']}"
+            return Planned(Op.NOOP, f"kubeconfig {path}", notes=[note], outputs=outputs)
+        if removal is None:
+            return Planned(Op.NOOP, f"kubeconfig {path}", reason="no context of ours for this cluster", outputs=outputs)
+        found = removal["removed"]
+        contexts = found.get("contexts", [])
+        outputs = {"path": removal["path"], "contexts": contexts}
+        before = {section: names for section, names in found.items()}
+        before["current"] = removal.get("current-context") in contexts
+        shown = ", ".join(contexts) or found["users"][0]
+        return Planned(
+            Op.DELETE,
+            f"kubeconfig context {shown} in {removal['path']}",
+            before=before,
+            reason="the cluster is deleted: its context, cluster and user entries go (others stay byte-for-byte)",
+            outputs=outputs,
+        )
+
     def plan(self, args: KubeconfigWriteArgs, current: dict[str, Any] | None, ctx: ActionContext) -> Planned:
         assert current is not None
+        if args.state == "absent":
+            return self._plan_absent(current)
         path, context = current["path"], current["context"]
         resource = f"kubeconfig context {context} in {path}"
         outputs = {"path": path, "context": context}
@@ -136,6 +183,10 @@ class KubeconfigWrite(Action):
     def apply(
         self, args: KubeconfigWriteArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext
     ) -> dict[str, Any]:
+        if args.state == "absent":
+            assert current is not None
+            result = kubeconfig.remove(args.path, current["arn"], args.cluster)
+            return {"path": str(result.path), "contexts": result.contexts}
         info = self._info(args, ctx)
         if info is None:
             raise RuntimeError(f"cluster {args.cluster} has no endpoint yet; the kubeconfig cannot be written")

@@ -28,6 +28,7 @@ from .playbook import load_playbook
 from .runner import Runner, RunOptions
 from .spec import LoadedSpec, load_spec, parse_spec
 from .store import RunRecord, Store
+from .tags import partition_of
 from .yamlsrc import loads
 
 DESTROY_PLAYBOOK = "teardown"
@@ -104,15 +105,24 @@ class Engine:
                 self.aws.region,
                 warnings=warnings,
                 session=self.aws.session,
-                no_local_files=self._no_local_files(loaded),
+                no_local_files=self._no_local_files(loaded, playbook, account),
             )
         planning.plan.info = info
         return planning
 
-    def _no_local_files(self, loaded: LoadedSpec) -> str:
+    def _no_local_files(self, loaded: LoadedSpec, playbook: str, account: str) -> str:
         """Why steps that write a file on this host do not run here; empty when they do."""
         if self.write_kubeconfig:
             return ""
+        if playbook == DESTROY_PLAYBOOK:
+            name = loaded.spec.metadata.name
+            arn = f"arn:{partition_of(self.aws.region)}:eks:{self.aws.region}:{account}:cluster/{name}"
+            context = loaded.spec.kubeconfig.alias or arn
+            return (
+                "this front end applies on a server and edits no kubeconfig there; on your machine run: "
+                f"kubectl config delete-context {context}; kubectl config delete-cluster {arn}; "
+                f"kubectl config delete-user {arn}"
+            )
         return (
             "this front end applies on a server and writes no kubeconfig there; on your machine run: "
             f"eks-assist kubeconfig --cluster {loaded.spec.metadata.name} --region {self.aws.region}"
@@ -220,7 +230,7 @@ class Engine:
                 account,
                 self.aws.region,
                 session=self.aws.session,
-                no_local_files=self._no_local_files(loaded),
+                no_local_files=self._no_local_files(loaded, run.playbook, account),
             )
         key = (account, self.aws.region, loaded.spec.metadata.name)
         locks.acquire(self.store, key, lock_holder or run.id, run.approver, pid=os.getpid(), wait=self._lock_timeout)

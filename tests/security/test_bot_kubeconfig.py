@@ -61,3 +61,24 @@ def test_the_bots_engine_plans_no_kubeconfig_and_writes_none(sandbox: Sandbox, t
         assert change.op is Op.CREATE and change.resource == f"kubeconfig context demo in {target}"
     finally:
         store.close()
+
+
+def test_the_bots_destroy_edits_no_kubeconfig_and_says_what_to_remove(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+    # The spec's kubeconfig.path names the user's machine, not the bot's: the bot's teardown plan
+    # leaves the step as a no-op and tells the user the exact entries to remove at home.
+    target = Path.home() / ".kube" / "from-spec"
+    loaded = _spec(tmp_path, target)
+    store = open_store()
+    try:
+        bot = Engines(store, default_region="us-east-1", options=RunOptions(poll_min=0.02, poll_max=0.1)).engine()
+        planning = bot.plan(loaded, "teardown", preflight=False)
+        [change] = [c for c in planning.plan.changes if c.action == "kubeconfig.write"]
+        assert (change.op, change.resource) == (Op.NOOP, "not applicable here")
+        arn = "arn:aws:eks:us-east-1:123456789012:cluster/demo"
+        assert change.notes == [
+            "this front end applies on a server and edits no kubeconfig there; on your machine run: "
+            f"kubectl config delete-context demo; kubectl config delete-cluster {arn}; kubectl config delete-user {arn}"
+        ]
+        assert not target.exists()
+    finally:
+        store.close()

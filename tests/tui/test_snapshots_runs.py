@@ -33,11 +33,8 @@ def quiet_sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
         yield sb
 
 
-def run_shot(
-    snap_compare: Any, size: tuple[int, int], *, then_continue: bool, known_cut: tuple[str, ...] = (), **options: Any
-) -> bool:
-    """Apply the snapshot spec, compare the screen it ends on; nothing on it may be cut off
-    (but for the ``known_cut`` widgets, each with its reason where it is passed)."""
+def run_shot(snap_compare: Any, size: tuple[int, int], *, then_continue: bool, **options: Any) -> bool:
+    """Apply the snapshot spec, compare the screen it ends on; nothing on it may be cut off."""
     app = test_app(
         spec_file=str(SPEC), redact=redact, clock=lambda: 0.0, parallelism=1, run_ids=lambda: "20260101-000000-snap01", **options
     )
@@ -57,11 +54,7 @@ def run_shot(
             await settle(pilot)
         app.clear_notifications()
         await pilot.pause()
-        cut.extend(
-            found
-            for line in cut_off(app.screen)
-            if not (found := f"{type(app.screen).__name__}: {line}").startswith(known_cut or ("\0",))
-        )
+        cut.extend(f"{type(app.screen).__name__}: {line}" for line in cut_off(app.screen))
 
     same = bool(snap_compare(app, terminal_size=size, run_before=run_before))
     assert not cut, f"at {size[0]}x{size[1]}, cut off:\n  " + "\n  ".join(cut)
@@ -94,9 +87,6 @@ def test_failure_with_resume(
 
     monkeypatch.setattr(Runner, "_emit", emit)
     try:
-        # KNOWN: the failure screen's journal table (tui/screens/done.py, outside this change) is
-        # wider than the screen and scrolls sideways; tui/widgets/fit_table.py is its fix.
-        known = ("FailureScreen: DataTable#journal:",)
-        assert run_shot(snap_compare, size, then_continue=True, aws_factory=quick_aws, known_cut=known)
+        assert run_shot(snap_compare, size, then_continue=True, aws_factory=quick_aws)
     finally:
         quiet_sandbox.set_faults(FaultConfig())

@@ -395,8 +395,8 @@ def test_an_apply_failure_shows_what_exists_and_resume_converges(sandbox: Sandbo
             await wait_screen(pilot, "FailureScreen")
             explanation = str(app.screen.query_one("#error").render())
             assert "failed: ServiceUnavailable" in explanation
-            journal = app.screen.query_one("#journal", DataTable)
-            rows = {journal.get_row_at(i)[0]: str(journal.get_row_at(i)[2]) for i in range(journal.row_count)}
+            journal = app.screen.query_one("#journal", FitTable)
+            rows = {journal.cells(i)[0]: journal.cells(i)[2] for i in range(journal.row_count)}
             assert rows["cluster"] == "done" and rows["cluster_role"] == "done"
             assert "failed" in rows.values()
             assert rows["nodegroup[default]"] in ("failed", "skipped", "pending")

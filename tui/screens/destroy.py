@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
+
 from assistant.planner import Planning
 from assistant.spec import LoadedSpec
 
@@ -18,6 +20,12 @@ class DestroyScreen(PlanScreen):
     """The teardown plan of a cluster, from the spec of its last successful apply here."""
 
     KIND = "destroy"
+    # The footer names what Ctrl+A does here: it opens the destroy confirmation, not an apply.
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+r", "replan", "Re-plan"),
+        Binding("ctrl+a", "approve", "Destroy", priority=True),
+    ]
 
     def __init__(self, name: str) -> None:
         super().__init__()

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.widgets import Button, Footer, Header, Static
 
 from assistant.store import StepRecord
 
+from ..widgets.fit_table import FitTable
 from ..widgets.step_bar import StepBar
 from .apply import STATUS_STYLE
 
@@ -167,12 +168,12 @@ class FailureScreen(_Outcome):
         )
         with VerticalScroll(id="body"):
             yield Static(self.explanation(steps), id="error")
-            table: DataTable[Any] = DataTable(id="journal", cursor_type="row", zebra_stripes=True)
-            table.add_columns("step", "op", "status", "what it means", "error")
-            for s in steps:
-                table.add_row(
-                    s.step, s.op, Text(s.status, style=STATUS_STYLE.get(s.status, "")), _WHAT.get(s.status, ""), s.error
-                )
+            # A FitTable: step names like nodegroup[spot] are not markup, and long errors wrap.
+            table = FitTable("step", "op", "status", "what it means", "error", id="journal")
+            table.set_rows(
+                (None, [s.step, s.op, Text(s.status, style=STATUS_STYLE.get(s.status, "")), _WHAT.get(s.status, ""), s.error])
+                for s in steps
+            )
             yield table
         with Horizontal(id="nav"):
             yield Button("Resume", id="resume", variant="primary", compact=True, disabled=not steps)

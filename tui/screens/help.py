@@ -20,7 +20,7 @@ KEYS = """\
 | Ctrl+S | save the spec as YAML (`eks-assist -f FILE` opens it again) |
 | Ctrl+P | command palette: jump to a screen, save, theme |
 | ? or F1 | this help |
-| Ctrl+Q | quit |
+| Ctrl+Q | quit: asks whether to keep the wizard's sandbox running (kubectl and the shown commands keep working) or stop it |
 """
 
 SCREENS = {

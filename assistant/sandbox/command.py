@@ -33,6 +33,7 @@ from typing import Any, TextIO
 
 from assistant.sandbox import statefile
 from assistant.sandbox.latency import PROFILE_NAMES
+from assistant.store import ensure_state_dir
 
 DEFAULT_PORT, DEFAULT_K8S_PORT = 4599, 4600
 
@@ -416,7 +417,7 @@ def _spawn_and_wait(
 ) -> tuple[subprocess.Popen[bytes], statefile.SandboxInfo | None]:
     """Start the detached sandbox and wait until it answers (its info), exits or runs out of time (None)."""
     log = statefile.log_path()
-    log.parent.mkdir(parents=True, exist_ok=True)
+    ensure_state_dir(log.parent)
     with log.open("wb") as fh:
         # A session of its own: Ctrl-C in this terminal, or the terminal closing, never reaches it.
         proc = subprocess.Popen(

@@ -149,8 +149,10 @@ def remove(pid: int | None = None) -> None:
 
 def hold_lock() -> int | None:
     """Take ``sandbox.lock`` for this process's life: the fd to keep open, or None if another process holds it."""
+    from assistant.store import ensure_state_dir
+
     path = lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_state_dir(path.parent)  # a file in its place, or no permission, said in plain words
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

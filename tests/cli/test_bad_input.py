@@ -383,7 +383,11 @@ def test_wizard_region_flag_is_checked_on_a_terminal(tmp_path: Path) -> None:
                 output += chunk
             elif proc.poll() is not None:
                 break
-        code = proc.poll()
+        # The terminal closes as the process exits: give it a moment to finish exiting.
+        try:
+            code: int | None = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            code = None
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -37,7 +37,8 @@ FIRST, SECOND = "us-east-1", "eu-west-1"
 
 def _spec(region: str, tmp_path: Path) -> LoadedSpec:
     """The drills' full spec as cluster ``lk`` in ``region``, with its own kubeconfig file and context."""
-    kubeconfig = tmp_path / f"kubeconfig-{region}"
+    # Under $HOME: a spec may write its kubeconfig only there or to a file in $KUBECONFIG.
+    kubeconfig = Path.home() / ".kube" / f"config-{region}"
     text = (
         FULL_SPEC.read_text(encoding="utf-8")
         .replace("name: drill\n", f"name: {NAME}\n", 1)

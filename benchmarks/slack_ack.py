@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from slackbot.testing import MockSlack, command_body, signed_headers  # noqa: E402 - after the path tweak
+from tests.doubles.mock_slack import MockSlack, command_body, signed_headers  # noqa: E402 - after the path tweak
 
 SECRET = "benchmark-signing-secret"
 HEAVY = ["plan demo", "apply demo", "status demo", "access check demo arn:aws:iam::123456789012:role/demo-node-role"]

@@ -19,7 +19,7 @@ from assistant.requests import Requests
 from assistant.sandbox import Sandbox
 from assistant.store import Store
 from slackbot.engines import Engines
-from slackbot.testing import MockSlack
+from tests.doubles.mock_slack import MockSlack
 
 from ..integration.conftest import owned
 from .conftest import spec_named

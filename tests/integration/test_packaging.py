@@ -29,6 +29,8 @@ def test_playbooks_load_from_an_installed_wheel(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert {f"assistant/_playbooks/{n}.yaml" for n in ("masters", "workers", "cluster", "teardown")} <= set(names)
     assert "assistant/sandbox/eks/kubernetes_versions.toml" in names  # the sandbox's version catalogue is data
+    # Test doubles (the mock Slack API) live in tests/, and are not shipped.
+    assert not [n for n in names if n.startswith("tests/") or n.endswith("/testing.py")], names
     target = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(target)  # a wheel is a zip laid out as site-packages

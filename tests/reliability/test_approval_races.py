@@ -43,7 +43,7 @@ import boto3
 import pytest
 
 from assistant.sandbox import Sandbox
-from slackbot.testing import MockSlack, block_action, command_body, interactive_body, signed_headers, view_submission
+from tests.doubles.mock_slack import MockSlack, block_action, command_body, interactive_body, signed_headers, view_submission
 
 from .. import secrets_scan
 from ..drill_report import record, scaled, seed

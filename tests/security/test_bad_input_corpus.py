@@ -42,7 +42,15 @@ from typing import Any
 import pytest
 
 from slackbot import new_cluster
-from slackbot.testing import MockSlack, block_action, command_body, interactive_body, signature, signed_headers, view_submission
+from tests.doubles.mock_slack import (
+    MockSlack,
+    block_action,
+    command_body,
+    interactive_body,
+    signature,
+    signed_headers,
+    view_submission,
+)
 
 from .. import secrets_scan as fake
 from ..cli.conftest import CliRunner

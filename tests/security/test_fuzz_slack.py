@@ -34,7 +34,7 @@ from slackbot import blocks as bk
 from slackbot import new_cluster
 from slackbot.commands import _ARITY, USAGE, Command, parse
 from slackbot.payloads import shape_problem
-from slackbot.testing import MockSlack, block_action, interactive_body
+from tests.doubles.mock_slack import MockSlack, block_action, interactive_body
 
 from .. import secrets_scan as fake
 from ..slack.conftest import BotHarness, serving

@@ -41,7 +41,7 @@ from pathlib import Path
 import pytest
 
 from assistant.sandbox.faults import FaultConfig
-from slackbot.testing import MockSlack
+from tests.doubles.mock_slack import MockSlack
 
 from .. import drill_report
 from .. import secrets_scan as fake
@@ -257,7 +257,7 @@ def test_scanner_finds_planted_secrets(tmp_path: Path, pad: str) -> None:
 
 def test_the_bearer_exclusion_is_exact() -> None:
     """Only the Authorization header that is exactly the bot's bearer token is left out of the scan."""
-    from slackbot.testing import Call
+    from tests.doubles.mock_slack import Call
 
     mock = MockSlack()
     try:

@@ -1,6 +1,6 @@
 """Slack bot fixtures: a mock Slack Web API, a policy, and the real Bolt app served over HTTP.
 
-Only Slack is mocked, and only as a local HTTP server (:class:`slackbot.testing.MockSlack`).
+Only Slack is mocked, and only as a local HTTP server (:class:`tests.doubles.mock_slack.MockSlack`).
 The bot is the real one: Bolt's signature check and dispatch, the ASGI adapter under uvicorn,
 the engine, the store and (in most modules) a real in-process sandbox.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from slackbot.testing import MockSlack, block_action, command_body, interactive_body, signed_headers, view_submission
+from tests.doubles.mock_slack import MockSlack, block_action, command_body, interactive_body, signed_headers, view_submission
 
 from ..cli.conftest import cli  # noqa: F401 - re-exported fixture
 from ..conftest import EXAMPLES

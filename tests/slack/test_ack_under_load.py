@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from assistant.sandbox import FaultConfig
-from slackbot.testing import MockSlack
+from tests.doubles.mock_slack import MockSlack
 
 from .conftest import BotHarness, start_bot
 

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from slackbot.testing import interactive_body, view_submission
+from tests.doubles.mock_slack import interactive_body, view_submission
 
 from ..integration.conftest import owned
 from .conftest import ADMIN, ALICE, BOB, CHANNEL, GROUPIE, MALLORY, REQUESTER, SECRET, BotHarness
@@ -148,7 +148,7 @@ def test_double_click_and_concurrent_approvals_apply_once(sbot: BotHarness) -> N
     statuses: list[int] = []
 
     def click(user: str, action_ts: str) -> None:
-        from slackbot.testing import block_action
+        from tests.doubles.mock_slack import block_action
 
         payload = block_action("eks_approve", request_id, user=user, channel=CHANNEL, message_ts=ts, action_ts=action_ts)
         body = interactive_body(payload)
@@ -235,7 +235,7 @@ def test_admin_releases_a_lock_and_others_cannot(sbot: BotHarness) -> None:
 
 
 def test_http_refusals_change_nothing_in_the_sandbox(sbot: BotHarness, sandbox: Any) -> None:
-    from slackbot.testing import command_body, signed_headers
+    from tests.doubles.mock_slack import command_body, signed_headers
 
     before = owned(sandbox.inventory())
     body = command_body("apply small", user=REQUESTER, channel=CHANNEL, response_url=sbot.mock.response_url())

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from slackbot.testing import MockSlack
+from tests.doubles.mock_slack import MockSlack
 
 from .conftest import ALICE, BOB, CHANNEL, REQUESTER, BotHarness, start_bot
 

@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from slackbot.testing import command_body, signature, signed_headers
+from tests.doubles.mock_slack import command_body, signature, signed_headers
 
 from .conftest import CHANNEL, OTHER_CHANNEL, SECRET, BotHarness
 

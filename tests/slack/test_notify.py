@@ -12,7 +12,7 @@ import pytest
 from assistant.policy import load_policy
 from assistant.requests import ChangeRequest
 from slackbot import notify
-from slackbot.testing import MockSlack
+from tests.doubles.mock_slack import MockSlack
 
 from ..cli.conftest import CliRunner
 from .conftest import ALICE, CHANNEL, BotHarness

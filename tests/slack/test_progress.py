@@ -11,7 +11,7 @@ from slackbot.messenger import Messenger
 from slackbot.notify import make_client
 from slackbot.pacing import ChannelPacer
 from slackbot.progress import ThreadProgress
-from slackbot.testing import MockSlack
+from tests.doubles.mock_slack import MockSlack
 
 
 def test_bursts_of_events_become_paced_edits_of_one_message(mock_slack: MockSlack) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from slackbot.testing import MockSlack, MockSocketMode, command_body, signed_headers
+from tests.doubles.mock_slack import MockSlack, MockSocketMode, command_body, signed_headers
 
 from ..cli.conftest import CliRunner
 from .conftest import CHANNEL, SECRET

@@ -14,7 +14,7 @@ from assistant.policy import load_policy
 from assistant.requests import Requests
 from assistant.sandbox import Sandbox
 from assistant.store import open_store
-from slackbot.testing import MockSlack
+from tests.doubles.mock_slack import MockSlack
 from tui.connection import SlackRoute
 
 from .conftest import run, test_app, wait_for

@@ -15,21 +15,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import approval as approvals
-from . import locks
-from .aws import AwsContext
-from .capacity import capacity_warnings
+from assistant.clients.aws import AwsContext
+from assistant.governance import approval as approvals
+from assistant.governance import locks
+from assistant.network.capacity import capacity_warnings
+from assistant.planning.plan import Plan
+from assistant.planning.planner import Planning, build_plan
+from assistant.run.events import EventSink, discard
+from assistant.run.runner import Runner, RunOptions
+from assistant.spec import LoadedSpec, load_spec, parse_spec
+from assistant.spec.source import loads
+
 from .clock import today as calendar_today
 from .errors import ApprovalError, InputError, PlanChangedError, RunFailed, SpecFieldError
-from .events import EventSink, discard
-from .plan import Plan
-from .planner import Planning, build_plan
 from .playbook import load_playbook
-from .runner import Runner, RunOptions
-from .spec import LoadedSpec, load_spec, parse_spec
 from .store import RunRecord, Store
 from .tags import partition_of
-from .yamlsrc import loads
 
 DESTROY_PLAYBOOK = "teardown"
 
@@ -67,7 +68,7 @@ class Engine:
 
         Returns what the quota checks found, one line per quota, for the plan to show.
         """
-        from .preflight import preflight_report
+        from assistant.planning.preflight import preflight_report
 
         if loaded.spec.metadata.region != self.aws.region:
             raise InputError(
@@ -92,7 +93,7 @@ class Engine:
         # support; read-only, and moot for teardown.
         warnings: list[str] = []
         if playbook != DESTROY_PLAYBOOK:
-            from .preflight import version_warnings
+            from assistant.planning.preflight import version_warnings
 
             warnings = capacity_warnings(spec, self.aws.client)
             warnings += version_warnings(loaded.spec.masters.version, self.aws.client, self.today())

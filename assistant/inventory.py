@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .access import Mapping
-from .capacity import InstanceNetwork, max_pods
+from assistant.identity.access import Mapping
+from assistant.network.capacity import InstanceNetwork, max_pods
 
 # What EKS offered when DescribeClusterVersions is unavailable (older endpoints, or an
 # account without the permission): standard and extended support as of October 2025.
@@ -185,8 +185,9 @@ def cluster_details(aws: Any, name: str) -> ClusterDetails:
     """Node groups, add-ons and IAM mappings of one cluster (InputError if it does not exist)."""
     import botocore.exceptions
 
+    from assistant.run.runner import describe_error
+
     from .errors import InputError
-    from .runner import describe_error
 
     eks = aws.client("eks")
     try:
@@ -211,7 +212,7 @@ def cluster_details(aws: Any, name: str) -> ClusterDetails:
     if details.status != "ACTIVE":
         details.notes.append(f"the cluster is {details.status}: its IAM mappings can be read once it is ACTIVE")
         return details
-    from .access_cli import read_mappings
+    from assistant.cli.access import read_mappings
 
     try:
         _mode, details.mappings, notes = read_mappings(aws, name)
@@ -257,7 +258,7 @@ def kubernetes_versions(aws: Any) -> tuple[list[KubernetesVersion], str]:
         found = []
     if found:
         return sorted(found, key=lambda v: tuple(int(p) for p in v.version.split(".")), reverse=True), "eks"
-    from .spec import DEFAULT_VERSION
+    from assistant.spec import DEFAULT_VERSION
 
     return [KubernetesVersion(v, "", v == DEFAULT_VERSION) for v in FALLBACK_VERSIONS], "fallback"
 
@@ -294,7 +295,7 @@ def subnets(aws: Any, vpc_id: str | None = None) -> list[SubnetInfo]:
 
 
 def instance_type_info(it: dict[str, Any]) -> InstanceTypeInfo:
-    """One ``DescribeInstanceTypes`` entry as a picker row (max pods by :mod:`assistant.capacity`)."""
+    """One ``DescribeInstanceTypes`` entry as a picker row (max pods by :mod:`assistant.network.capacity`)."""
     net = InstanceNetwork.from_describe(it)
     return InstanceTypeInfo(
         name=it["InstanceType"],
@@ -315,7 +316,7 @@ def cache_dir() -> Path:
 
 
 def _catalogue_file(aws: Any) -> Path:
-    from .kubeconfig import is_loopback
+    from assistant.identity.kubeconfig import is_loopback
 
     account, _ = aws.identity()
     # A local endpoint (the sandbox) has its own catalogue; never mix it with real AWS's.
@@ -364,7 +365,7 @@ def instance_types(aws: Any, *, use_cache: bool = True, clock: Callable[[], floa
 
 def instance_types_named(aws: Any, names: list[str]) -> dict[str, InstanceTypeInfo]:
     """Just the named types (fast: one DescribeInstanceTypes call); unknown names are left out."""
-    from .capacity import describe_known_types
+    from assistant.network.capacity import describe_known_types
 
     wanted = sorted({n for n in names if n})
     if not wanted:

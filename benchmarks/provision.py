@@ -27,9 +27,9 @@ sys.path.insert(0, str(HERE.parent))
 
 def apply_once(time_scale: float, parallelism: int) -> tuple[float, float, float]:
     """(wall seconds, critical path seconds, serial path seconds) for one apply."""
-    from assistant.aws import AwsContext
+    from assistant.clients.aws import AwsContext
     from assistant.engine import Engine
-    from assistant.runner import RunOptions
+    from assistant.run.runner import RunOptions
     from assistant.sandbox import Sandbox
     from assistant.spec import load_spec
     from assistant.store import open_store

@@ -17,7 +17,7 @@ from .engines import Engines
 from .messenger import chunk_blocks
 
 if TYPE_CHECKING:
-    from assistant.requests import Requests
+    from assistant.governance.requests import Requests
 
 Answer = tuple[str, list[dict[str, Any]]]
 MAX_PLAN_SECTIONS = 12  # one message: keep it under Slack's ~40k-character size limit
@@ -50,7 +50,7 @@ def specs_answer(catalogue: Catalogue) -> Answer:
 
 def plan_answer(engines: Engines, catalogue: Catalogue, name: str) -> Answer:
     """Plan a catalogue spec (read-only): summary, warnings, the diff and the hash."""
-    from assistant.plan import render_text
+    from assistant.planning.plan import render_text
 
     loaded = catalogue.load(name)
     planning = engines.engine(loaded.spec.metadata.region).plan(loaded)
@@ -123,8 +123,8 @@ def runs_answer(engines: Engines, requests: Requests) -> Answer:
 
 def access_answer(engines: Engines, cluster: str, arn: str) -> Answer:
     """Which Kubernetes user and groups ``arn`` gets on ``cluster``, and which rule says so."""
-    from assistant import access
-    from assistant.access_cli import read_mappings
+    from assistant.cli.access import read_mappings
+    from assistant.identity import access
 
     access.parse_principal(arn)  # malformed: InputError before any call
     mode, mappings, _ = read_mappings(engines.aws(), cluster)

@@ -120,8 +120,8 @@ def create_bot(
     ``work_workers`` threads run the work behind acks, and ``work_queue`` more jobs may wait;
     beyond that, commands are answered "busy". Applies run on ``apply_workers`` threads.
     """
-    from assistant.requests import Requests
-    from assistant.runner import RunOptions
+    from assistant.governance.requests import Requests
+    from assistant.run.runner import RunOptions
     from assistant.store import open_store
 
     client = make_client(config.bot_token, config.api_url)

@@ -76,7 +76,7 @@ class Catalogue:
         channel's business.
         """
         from assistant.spec import loads_spec
-        from assistant.yamlsrc import MAX_BYTES
+        from assistant.spec.source import MAX_BYTES
 
         path = self.path(name)
         label = f"{name}{SUFFIX}"

@@ -1,7 +1,7 @@
 """Change requests in Slack: post for approval, decide, apply with progress, re-plan, resume.
 
 The rules (four eyes, allowlist, quorum, TTL, plan-hash binding, cluster locks, exactly-once
-apply, audit) live in :mod:`assistant.requests`. This module does the Slack half of each step:
+apply, audit) live in :mod:`assistant.governance.requests`. This module does the Slack half of each step:
 
 1. **Open.** The engine plans (read-only) and records a pending request holding the cluster
    lock; the approval message is posted, and the full plan goes in its thread when it is too
@@ -35,14 +35,14 @@ from .messenger import Messenger
 from .progress import ThreadProgress
 
 if TYPE_CHECKING:
-    from assistant.requests import ChangeRequest, Requests
+    from assistant.governance.requests import ChangeRequest, Requests
     from assistant.spec import LoadedSpec
 
 log = logging.getLogger(__name__)
 
 
 class ChangeFlow:
-    """The bot's side of change requests, over the engine's :class:`~assistant.requests.Requests`."""
+    """The bot's side of change requests, over the engine's :class:`~assistant.governance.requests.Requests`."""
 
     def __init__(
         self,

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     """Check the configuration (exit 2 on problems), then serve until interrupted."""
     import logging
 
-    from assistant.cli import _sandbox_env
+    from assistant.cli.main import _sandbox_env
     from assistant.errors import InputError
 
     if args.sandbox and args.profile:
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         if args.sandbox:
             import os
 
-            from assistant.runner import RunOptions
+            from assistant.run.runner import RunOptions
 
             _sandbox_env(ctx)
             options = RunOptions(poll_min=0.05, poll_max=0.25)

@@ -68,7 +68,7 @@ def with_mapping(bot: Bot, cluster: str, arn: str, groups: list[str]) -> LoadedS
     import yaml
 
     from assistant.spec import loads_spec
-    from assistant.yamlsrc import loads
+    from assistant.spec.source import loads
 
     if not groups:
         raise InputError("usage: /eks map-role <cluster> <role-arn> <group...>")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from assistant.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from assistant.policy import Policy
+    from assistant.governance.policy import Policy
 
 POLICY_ENV = "EKS_ASSIST_SLACK_POLICY"
 API_URL_ENV = "SLACK_API_URL"
@@ -72,7 +72,7 @@ def load_config(
         if p:
             problems.append(p)
     if region is not None:
-        from assistant.argcheck import region_problem
+        from assistant.cli.argcheck import region_problem
 
         problem = region_problem(region)
         if problem:
@@ -85,7 +85,7 @@ def load_config(
     elif not path.is_file():
         problems.append(Problem(f"approval policy file not found: {path}"))
     else:
-        from assistant.policy import load_policy
+        from assistant.governance.policy import load_policy
 
         try:
             policy = load_policy(path)

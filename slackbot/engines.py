@@ -13,12 +13,12 @@ import threading
 from typing import TYPE_CHECKING
 
 from assistant.errors import InputError
-from assistant.events import EventSink, discard
+from assistant.run.events import EventSink, discard
 
 if TYPE_CHECKING:
-    from assistant.aws import AwsContext
+    from assistant.clients.aws import AwsContext
     from assistant.engine import Engine
-    from assistant.runner import RunOptions
+    from assistant.run.runner import RunOptions
     from assistant.store import Store
 
 
@@ -45,7 +45,7 @@ class Engines:
 
     def aws(self, region: str | None = None) -> AwsContext:
         """The AWS context for ``region`` (default: the bot's region)."""
-        from assistant.aws import AwsContext
+        from assistant.clients.aws import AwsContext
 
         region = region or self.default_region
         if not region:

@@ -21,8 +21,8 @@ from .blocks import approval_blocks, diff_fits_inline, request_text, title
 from .redact import redact, redact_payload
 
 if TYPE_CHECKING:
-    from assistant.policy import Policy
-    from assistant.requests import ChangeRequest
+    from assistant.governance.policy import Policy
+    from assistant.governance.requests import ChangeRequest
 
 
 def make_client(token: str | None = None, base_url: str | None = None) -> WebClient:

@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackClientError
 
-from assistant.events import Event
+from assistant.run.events import Event
 
 from .blocks import progress_blocks
 from .messenger import Messenger

@@ -2,7 +2,7 @@
 
 Every call here blocks (AWS, the runner), so screens call these from Textual thread workers
 (``@work(thread=True, exclusive=True)``). The engine reports progress to a sink on its own
-threads; the sink here turns each :class:`~assistant.events.Event` into a :class:`RunEvent`
+threads; the sink here turns each :class:`~assistant.run.events.Event` into a :class:`RunEvent`
 message posted to the screen that started the run (``post_message`` is thread-safe), so
 the UI never freezes and never touches widgets from another thread.
 """
@@ -19,9 +19,9 @@ from textual.message_pump import MessagePump
 
 from assistant.engine import Engine, new_run_id
 from assistant.errors import EksAssistError, InputError
-from assistant.events import Event
-from assistant.planner import Planning
-from assistant.runner import RunOptions, describe_error
+from assistant.planning.planner import Planning
+from assistant.run.events import Event
+from assistant.run.runner import RunOptions, describe_error
 from assistant.spec import LoadedSpec
 
 from .connection import Connection, SlackRoute
@@ -49,7 +49,7 @@ def plain_error(exc: BaseException) -> str:
         return "\n".join(str(p) for p in exc.problems)
     if isinstance(exc, EksAssistError):
         return str(exc)
-    from assistant.cli import _aws_error
+    from assistant.cli.main import _aws_error
 
     return _aws_error(exc) or describe_error(exc)
 
@@ -112,9 +112,9 @@ class Bridge:
         (which locks the cluster), posted by slackbot.notify; approvals happen in Slack. Cancel
         while waiting withdraws the request. ``handle.run_id`` becomes the request id.
         """
-        from assistant.frontends import notifier
-        from assistant.request_cli import execute_and_report, wait_for_approval
-        from assistant.requests import Requests
+        from assistant.cli.frontends import notifier
+        from assistant.cli.requests import execute_and_report, wait_for_approval
+        from assistant.governance.requests import Requests
 
         notify = notifier("slack")
 

@@ -1,6 +1,6 @@
 """How the wizard plugs into ``eks-assist``: its top-level options, and the no-verb default.
 
-Registered as an ``eks_assist.frontends`` entry point (see :mod:`assistant.frontends`);
+Registered as an ``eks_assist.frontends`` entry point (see :mod:`assistant.cli.frontends`);
 Textual is imported only when the wizard actually starts, so ``--help`` and the verbs stay light.
 """
 
@@ -44,19 +44,19 @@ def register(parser: argparse.ArgumentParser, sub: Any) -> None:
 
 def default(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     """Run the wizard (``eks-assist`` with no verb, on a terminal)."""
-    from assistant.cli import EXIT_OK, _sandbox_env, raise_input
+    from assistant.cli.main import EXIT_OK, _sandbox_env, raise_input
 
     if args.wizard_sandbox and args.wizard_profile:
         raise_input("--profile cannot be combined with --sandbox")
     if args.wizard_region is not None:
-        from assistant.argcheck import region_problem
+        from assistant.cli.argcheck import region_problem
 
         problem = region_problem(args.wizard_region)
         if problem:
             raise_input(f"--region: {problem}")
     route = None
     if args.wizard_request_approval:
-        from assistant.request_cli import load_route
+        from assistant.cli.requests import load_route
 
         from .connection import SlackRoute
 

@@ -11,8 +11,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.aws import AwsContext
-from assistant.policy import Policy
+from assistant.clients.aws import AwsContext
+from assistant.governance.policy import Policy
 from assistant.store import Store, open_store
 
 AwsFactory = Callable[[str | None, str | None], AwsContext]

@@ -34,7 +34,7 @@ from assistant.spec import (
     loads_spec,
     parse_spec,
 )
-from assistant.yamlsrc import Locator
+from assistant.spec.source import Locator
 
 SECTIONS = ("masters", "workers", "cni", "iam", "kubeconfig")
 _SECTION_OF_ROOT = {
@@ -220,7 +220,7 @@ class WizardState:
         except InputError as exc:
             found = exc.problems
         else:
-            from assistant.capacity import spec_problems
+            from assistant.network.capacity import spec_problems
 
             found = spec_problems(loaded)
         return [p for p in found if section is None or section_of(p) == section]
@@ -231,7 +231,7 @@ class WizardState:
 
 
 def _data_of(loaded: LoadedSpec) -> dict[str, Any]:
-    from assistant.yamlsrc import loads
+    from assistant.spec.source import loads
 
     data, _ = loads(loaded.source, loaded.file)
     return dict(data)

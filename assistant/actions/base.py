@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..plan import Op, Unknown
+from assistant.planning.plan import Op, Unknown
 
 
 class ActionArgs(BaseModel):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+from assistant.planning.plan import Op, Unknown
+
 from .. import tags as owntags
-from ..plan import Op, Unknown
 
 State = Literal["present", "absent"]
 # Values that may come from another step's outputs and so be unknown at plan time.

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .. import templating
+from assistant.playbook import templating
+from assistant.spec.problems import problems_from, unknown_field_message
+from assistant.spec.source import Locator, load_file
+
 from ..actions import registry
 from ..errors import InputError, Problem
-from ..validation import problems_from, unknown_field_message
-from ..yamlsrc import Locator, load_file
 from .model import Playbook, PlaybookSchema, Step
 
 ROOT_NAMES = {"spec", "steps", "tags", "names"}

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..yamlsrc import Locator, PathT
+from assistant.spec.source import Locator, PathT
 
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -94,7 +94,7 @@ class Playbook:
 
     def dependencies(self, step: Step) -> set[str]:
         """Hard dependencies: ``needs`` plus every step referenced through ``steps.<id>``."""
-        from ..templating import references
+        from assistant.playbook.templating import references
 
         deps = set(step.schema.needs)
         deps |= references(step.schema.with_)

@@ -185,9 +185,9 @@ def remove_recorded_kubeconfigs(records: list[statefile.KubeconfigRecord] | None
 
     ``records`` defaults to the recorded ones (and forgets them). An entry is removed only while
     it is still ours and still points at the sandbox cluster it was written for
-    (:func:`assistant.kubeconfig.remove`); anything else in the file stays byte-for-byte.
+    (:func:`assistant.identity.kubeconfig.remove`); anything else in the file stays byte-for-byte.
     """
-    from assistant import kubeconfig
+    from assistant.identity import kubeconfig
 
     if records is None:
         records = statefile.take_kubeconfig_records()
@@ -559,7 +559,7 @@ def stop_running(wait: float = 30.0, pid: int | None = None) -> Stopped:
 
 
 def _absent(record: statefile.KubeconfigRecord) -> bool:
-    from assistant import kubeconfig
+    from assistant.identity import kubeconfig
 
     try:
         return kubeconfig.planned_removal(record.path, record.arn, record.cluster, server=record.server) is None

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import yaml
 
-from assistant.kubeauth import CLUSTER_ID_HEADER, decode
+from assistant.identity.tokens import CLUSTER_ID_HEADER, decode
 from assistant.sandbox.k8s.auth import ClusterRef, UserInfo
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.wrappers import Request
 
-from assistant.guard import is_read_only
+from assistant.run.guard import is_read_only
 from assistant.sandbox import aws_errors, control, moto_state, servicequotas
 from assistant.sandbox.caller import caller, signing_service
 from assistant.sandbox.eks.front import EksFront

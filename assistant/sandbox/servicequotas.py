@@ -2,7 +2,7 @@
 
 moto 5.2.5 serves two Service Quotas operations, for service code ``vpc`` only. This front
 serves the operations a quota reader or a quota increase needs, for ``eks`` (EKS's documented
-quotas, :data:`assistant.quotas.EKS_QUOTAS`) and for ``vpc`` (moto's default data), in the
+quotas, :data:`assistant.planning.quotas.EKS_QUOTAS`) and for ``vpc`` (moto's default data), in the
 shapes of botocore's ``service-quotas`` model (through moto's JSON serializer):
 
 - ``GetServiceQuota`` / ``ListServiceQuotas``: applied values (the default until raised);
@@ -100,7 +100,7 @@ def _catalogue() -> dict[str, dict[str, dict[str, Any]]]:
     """service code → quota code → the default quota (region and account filled in per answer)."""
     from moto.servicequotas.resources.default_quotas.vpc import VPC_DEFAULT_QUOTAS
 
-    from assistant.quotas import EKS_QUOTAS, SERVICE_CODE, SERVICE_NAME
+    from assistant.planning.quotas import EKS_QUOTAS, SERVICE_CODE, SERVICE_NAME
 
     eks = {
         q.code: {
@@ -307,7 +307,7 @@ def handle_control(request: Request) -> Response:
     """
     from moto.core import DEFAULT_ACCOUNT_ID
 
-    from assistant.quotas import SERVICE_CODE
+    from assistant.planning.quotas import SERVICE_CODE
 
     def answer(data: Any, status: int = 200) -> Response:
         return Response(json.dumps(data, indent=2, sort_keys=True), status, mimetype="application/json")

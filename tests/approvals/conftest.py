@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
-from assistant.policy import Policy, load_policy
-from assistant.requests import Requests
-from assistant.runner import RunOptions
+from assistant.governance.policy import Policy, load_policy
+from assistant.governance.requests import Requests
+from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
 from assistant.spec import LoadedSpec, load_spec
 from assistant.store import Store, open_store

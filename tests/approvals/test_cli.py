@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.engine import Engine
-from assistant.requests import Requests
+from assistant.governance.requests import Requests
 
 from ..cli.conftest import CliRunner
 from ..conftest import EXAMPLES

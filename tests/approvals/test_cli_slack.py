@@ -14,8 +14,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from assistant.policy import Policy
-from assistant.requests import Requests
+from assistant.governance.policy import Policy
+from assistant.governance.requests import Requests
 from assistant.sandbox import Sandbox
 from assistant.store import Store
 from slackbot.engines import Engines

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError
-from assistant.policy import Policy, duration_seconds, load_policy
+from assistant.governance.policy import Policy, duration_seconds, load_policy
 
 from .conftest import POLICY
 

@@ -11,8 +11,8 @@ import pytest
 
 from assistant.engine import Engine
 from assistant.errors import ApprovalError, PlanChangedError
-from assistant.locks import ClusterLocked
-from assistant.requests import NothingToChange, Requests
+from assistant.governance.locks import ClusterLocked
+from assistant.governance.requests import NothingToChange, Requests
 from assistant.sandbox import Sandbox
 from assistant.store import Store
 

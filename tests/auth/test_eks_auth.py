@@ -16,7 +16,7 @@ import pytest
 import urllib3
 import yaml
 
-from assistant import kubeauth
+from assistant.identity import tokens as kubeauth
 from assistant.sandbox import Sandbox
 from assistant.sandbox.eks_auth import AuthError, EksAuthenticator, canonical_arn
 from assistant.sandbox.sandbox import ACCESS_KEY_ID, SECRET_ACCESS_KEY

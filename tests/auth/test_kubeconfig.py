@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant import kubeconfig
-from assistant.kubeconfig import ClusterInfo, ExecOptions
+from assistant.identity import kubeconfig
+from assistant.identity.kubeconfig import ClusterInfo, ExecOptions
 
 ARN = "arn:aws:eks:us-east-1:123456789012:cluster/demo"
 CLUSTER = ClusterInfo("demo", ARN, "https://127.0.0.1:4600/k8s/demo-1a2b3c4d", "Q0EgZGF0YQ==", "us-east-1")
@@ -238,7 +238,7 @@ def test_a_lock_left_by_a_killed_writer_is_taken_over(tmp_path: Path, monkeypatc
     import sys
 
     path = tmp_path / "config"
-    holder = "import os, signal, sys\nfrom pathlib import Path\nfrom assistant import kubeconfig\n"
+    holder = "import os, signal, sys\nfrom pathlib import Path\nfrom assistant.identity import kubeconfig\n"
     holder += "with kubeconfig._locked(Path(sys.argv[1])):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
     killed = subprocess.run([sys.executable, "-c", holder, str(path)], check=False)
     assert killed.returncode == -signal.SIGKILL

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant import kubeconfig
-from assistant.kubeconfig import ClusterInfo, ExecOptions
+from assistant.identity import kubeconfig
+from assistant.identity.kubeconfig import ClusterInfo, ExecOptions
 
 from .test_kubeconfig import ARN, BUILTIN, CLUSTER, EXISTING, _blocks
 

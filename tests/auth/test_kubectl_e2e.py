@@ -18,7 +18,7 @@ import boto3
 import pytest
 import yaml
 
-from assistant import kubeconfig
+from assistant.identity import kubeconfig
 from assistant.sandbox import statefile
 
 from ..integration.conftest import DEMO, sandbox_subprocess
@@ -147,7 +147,7 @@ def test_kubectl_authenticates_through_the_builtin_exec_plugin(sandbox_process: 
 
     # Tokens that are not valid EKS tokens for this cluster are refused: garbage, a token for
     # another cluster, and a token whose signature was tampered with.
-    from assistant import kubeauth
+    from assistant.identity import tokens as kubeauth
 
     other = kubeauth.get_token(admin, "us-east-1", "other", endpoint_url=sandbox_process.aws_url).token
     good_url = kubeauth.decode(kubeauth.get_token(admin, "us-east-1", "demo", endpoint_url=sandbox_process.aws_url).token)

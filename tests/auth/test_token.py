@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from assistant import kubeauth
+from assistant.identity import tokens as kubeauth
 
 from ..cli.conftest import CliRunner
 

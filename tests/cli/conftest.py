@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from assistant.cli import main
+from assistant.cli.main import main
 
 
 @dataclass

@@ -19,7 +19,7 @@ PROGRAM = textwrap.dedent(
     """
     import sys, threading
     from assistant.cli import _Progress
-    from assistant.events import Event
+    from assistant.run.events import Event
 
     sys.setswitchinterval(1e-6)
     sink = _Progress(quiet=False)

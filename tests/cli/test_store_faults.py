@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import locks
+from assistant.governance import locks
 from assistant.store import open_store
 
 from ..conftest import EXAMPLES

@@ -10,12 +10,12 @@ from typing import Any
 import boto3
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
 from assistant.errors import InputError
-from assistant.guard import approved_apply
-from assistant.plan import Op
-from assistant.runner import RunOptions
+from assistant.planning.plan import Op
+from assistant.run.guard import approved_apply
+from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
 from assistant.spec import LoadedSpec, load_spec
 from assistant.store import open_store
@@ -79,7 +79,7 @@ def apply(loaded: LoadedSpec) -> None:
 def aws_node_env() -> dict[str, str]:
     import kubernetes.client
 
-    from assistant.kubeclient import api_client
+    from assistant.clients.kube import api_client
 
     apps = kubernetes.client.AppsV1Api(api_client(AwsContext(region="us-east-1"), "cni"))
     ds = apps.read_namespaced_daemon_set("aws-node", "kube-system")
@@ -163,7 +163,7 @@ def test_custom_networking_creates_eniconfigs(sandbox: Sandbox, tmp_path: Path) 
     apply(loaded)
     import kubernetes.client
 
-    from assistant.kubeclient import api_client
+    from assistant.clients.kube import api_client
 
     api = kubernetes.client.CustomObjectsApi(api_client(AwsContext(region="us-east-1"), "cni"))
     got = api.get_cluster_custom_object("crd.k8s.amazonaws.com", "v1alpha1", "eniconfigs", "us-east-1a")

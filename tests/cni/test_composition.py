@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
-from assistant.plan import Op
+from assistant.planning.plan import Op
 from assistant.sandbox import Sandbox
 from assistant.spec import load_spec
 from assistant.store import open_store

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from assistant import capacity as cap
 from assistant.errors import InputError
+from assistant.network import capacity as cap
 
 # awslabs/amazon-eks-ami templates/shared/runtime/eni-max-pods.txt (ENIs x (IPv4 per ENI - 1) + 2,
 # default network card only).

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant import capacity as cap
+from assistant.network import capacity as cap
 from assistant.spec import load_spec
 
 SPEC = """\

@@ -12,8 +12,8 @@ import pytest
 
 from assistant.actions import registry
 from assistant.actions.base import ActionContext, Planned
-from assistant.aws import AwsContext
-from assistant.guard import approved_apply
+from assistant.clients.aws import AwsContext
+from assistant.run.guard import approved_apply
 from assistant.sandbox import Sandbox
 
 from ..cli.conftest import cli  # noqa: F401 - re-exported fixture

@@ -10,7 +10,7 @@ import yaml
 
 from assistant.actions import registry
 from assistant.errors import InputError
-from assistant.guard import approved_apply
+from assistant.run.guard import approved_apply
 
 from .conftest import ACCOUNT, NODE_ROLE, World
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
-from assistant.events import Event
-from assistant.planner import base_context, expand
+from assistant.planning.planner import base_context, expand
 from assistant.playbook.loader import load_playbook
-from assistant.runner import RunOptions
+from assistant.run.events import Event
+from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
 from assistant.spec import load_spec, loads_spec
 from assistant.store import open_store

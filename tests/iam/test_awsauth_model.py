@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import awsauth as aa
+from assistant.identity import awsauth as aa
 
 HAND_WRITTEN = """\
 # platform team: break-glass admin

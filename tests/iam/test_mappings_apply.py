@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
 from assistant.spec import load_spec
 from assistant.store import open_store
@@ -100,7 +100,7 @@ def test_add_then_noop_then_remove_only_ours(world: World, cli: CliRunner, tmp_p
     api = core_v1(world.ctx(), cluster)
     cm = api.read_namespaced_config_map("aws-auth", "kube-system")
     cm.data["mapRoles"] += f"# theirs\n- rolearn: {other_role}\n  username: them\n  groups: [viewers]\n"
-    from assistant.guard import approved_apply
+    from assistant.run.guard import approved_apply
 
     other_user = f"arn:aws:iam::{ACCOUNT}:user/other"
     # Our clients are guarded; the hand edits borrow an approved scope to get past it.

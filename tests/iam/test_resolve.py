@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.access import Mapping, later_mode, resolve, route
 from assistant.errors import InputError
+from assistant.identity.access import Mapping, later_mode, resolve, route
 
 A = "111122223333"
 ROLE = f"arn:aws:iam::{A}:role/deployer"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from assistant.aws import AwsContext
-from assistant.guard import is_read_only
+from assistant.clients.aws import AwsContext
+from assistant.run.guard import is_read_only
 from assistant.sandbox import Sandbox, statefile
 
 from ..cli.conftest import cli  # noqa: F401 - re-exported fixture

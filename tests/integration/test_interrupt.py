@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from assistant import locks
+from assistant.governance import locks
 from assistant.store import open_store
 
 from .conftest import DEMO

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine, load
 from assistant.inventory import (
     cluster_details,

@@ -15,11 +15,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
-from assistant.plan import Op
+from assistant.planning.plan import Op
 from assistant.playbook.loader import playbooks_dir
-from assistant.runner import RunOptions
+from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
 from assistant.spec import LoadedSpec, loads_spec
 from assistant.store import open_store

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
-from assistant.runner import RunOptions
+from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
 from assistant.spec import load_spec
 from assistant.store import open_store

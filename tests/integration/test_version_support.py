@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
-from assistant.preflight import EXTENDED_SUPPORT_NOTICE_DAYS
+from assistant.planning.preflight import EXTENDED_SUPPORT_NOTICE_DAYS
 from assistant.sandbox import Sandbox
 from assistant.spec import load_spec, loads_spec
 from assistant.store import open_store

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
-from assistant.events import Event
-from assistant.runner import RunOptions
+from assistant.run.events import Event
+from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
 from assistant.spec import LoadedSpec
 from assistant.store import Store, open_store

@@ -158,7 +158,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 @pytest.fixture
 def served(drill_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bot]:
     """The bot with the drill's fake Slack secrets, on the sandbox, served by uvicorn on a free port."""
-    from assistant.runner import RunOptions
+    from assistant.run.runner import RunOptions
     from slackbot.app import create_bot
     from slackbot.config import load_config
     from slackbot.serve import bind, http_server

@@ -42,14 +42,14 @@ import boto3
 import pytest
 import yaml
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
 from assistant.errors import PlanChangedError
-from assistant.events import Event
-from assistant.kubeauth import get_token
-from assistant.locks import ClusterLocked
-from assistant.plan import Plan
-from assistant.runner import RunOptions
+from assistant.governance.locks import ClusterLocked
+from assistant.identity.tokens import get_token
+from assistant.planning.plan import Plan
+from assistant.run.events import Event
+from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
 from assistant.spec import LoadedSpec, loads_spec
 from assistant.store import open_store

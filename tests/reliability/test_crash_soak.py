@@ -31,10 +31,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
-from assistant.plan import Op
-from assistant.runner import RunOptions
+from assistant.planning.plan import Op
+from assistant.run.runner import RunOptions
 from assistant.sandbox import FaultConfig, Sandbox
 from assistant.store import Store, open_store
 

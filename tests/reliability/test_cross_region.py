@@ -18,9 +18,9 @@ from typing import Any
 import boto3
 import pytest
 
-from assistant.aws import AwsContext
-from assistant.kubeclient import api_client
-from assistant.plan import Op
+from assistant.clients.aws import AwsContext
+from assistant.clients.kube import api_client
+from assistant.planning.plan import Op
 from assistant.sandbox import Sandbox
 from assistant.spec import LoadedSpec, loads_spec
 from assistant.tags import CLUSTER_ARN, role_name

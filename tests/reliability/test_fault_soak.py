@@ -34,13 +34,13 @@ import yaml
 from botocore.exceptions import ClientError
 
 from assistant.actions.base import ActionContext
-from assistant.aws import AwsContext
-from assistant.kubeclient import api_client
-from assistant.plan import Op
+from assistant.clients.aws import AwsContext
+from assistant.clients.kube import api_client
+from assistant.planning.plan import Op
+from assistant.run.waiting import poll_until
 from assistant.sandbox import FaultConfig, Sandbox
 from assistant.spec import LoadedSpec
 from assistant.store import Store, open_store
-from assistant.waiting import poll_until
 
 from ..drill_report import REPORT_DIR, record, scaled, seed
 from .conftest import REGION, EventLog, drill_engine, plan_and_apply, secrets_in

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from assistant.quotas import EKS_QUOTAS
+from assistant.planning.quotas import EKS_QUOTAS
 from assistant.sandbox import Sandbox
 
 from .helpers import Network, create_cluster, unique, wait_cluster, wait_nodegroup

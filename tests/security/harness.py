@@ -124,11 +124,11 @@ class World:
 @contextlib.contextmanager
 def make_world(root: Path) -> Iterator[World]:
     """Start a sandbox with the fake credentials, apply CLUSTER, and open a pending request for PENDING."""
-    from assistant.aws import AwsContext
+    from assistant.clients.aws import AwsContext
     from assistant.engine import Engine
-    from assistant.policy import load_policy
-    from assistant.requests import Requests
-    from assistant.runner import RunOptions
+    from assistant.governance.policy import load_policy
+    from assistant.governance.requests import Requests
+    from assistant.run.runner import RunOptions
     from assistant.spec import loads_spec
     from assistant.store import open_store
 
@@ -175,7 +175,7 @@ def serve_bot(
     mock: Any, policy: Path, token: str = fake.SLACK_BOT_TOKEN, secret: str = fake.SLACK_SIGNING_SECRET
 ) -> Iterator[Any]:
     """The real Bolt app over HTTP on a free port, with the fake bot token and signing secret (a BotHarness)."""
-    from assistant.runner import RunOptions
+    from assistant.run.runner import RunOptions
     from slackbot.app import create_bot
     from slackbot.config import load_config
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
-from assistant.plan import Op, render_text
-from assistant.runner import RunOptions
+from assistant.planning.plan import Op, render_text
+from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
 from assistant.spec import LoadedSpec, load_spec
 from assistant.store import open_store

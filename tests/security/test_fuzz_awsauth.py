@@ -13,7 +13,7 @@ annotation). One delta adds, changes and removes only ours. Then:
   the same text; with no delta the data renders byte for byte as it came.
 
 A second property feeds arbitrary, mostly malformed section text: it parses or raises
-:class:`~assistant.awsauth.AwsAuthError`, and when it parses, an edit renders YAML that parses
+:class:`~assistant.identity.awsauth.AwsAuthError`, and when it parses, an edit renders YAML that parses
 back to the same entries plus ours.
 """
 
@@ -28,7 +28,7 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from assistant import awsauth as aa
+from assistant.identity import awsauth as aa
 
 from .fuzz_settings import TIMEOUT, Tally, fuzz, run_properties
 

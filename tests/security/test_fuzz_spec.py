@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from assistant.errors import InputError
 from assistant.spec import AMI_TYPES, LOG_TYPES, ClusterSpec, LoadedSpec, loads_spec, parse_spec
-from assistant.yamlsrc import MAX_DEPTH, Locator
+from assistant.spec.source import MAX_DEPTH, Locator
 
 from ..conftest import EXAMPLES
 from .fuzz_settings import TIMEOUT, Tally, fuzz, run_properties

@@ -3,7 +3,7 @@
 Four properties, run in one test so that the drill records its figure once:
 
 - arbitrary template strings (and lists/mappings of them) against arbitrary contexts: the
-  result is a value or a :class:`~assistant.templating.TemplateError`, and the context is
+  result is a value or a :class:`~assistant.playbook.templating.TemplateError`, and the context is
   not changed;
 - lookups (with ``||`` chains and literals) resolve exactly as a plain walk through dicts and
   lists would, even where a key is also a Python attribute or method name (``keys``, ``pop``,
@@ -24,8 +24,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from assistant.plan import Unknown, is_unknown
-from assistant.templating import LITERALS, TemplateError, render
+from assistant.planning.plan import Unknown, is_unknown
+from assistant.playbook.templating import LITERALS, TemplateError, render
 
 from .fuzz_settings import TIMEOUT, Tally, fuzz, run_properties
 

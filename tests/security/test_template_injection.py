@@ -235,7 +235,7 @@ TALLY = Tally("template injection", CASES, _summary)
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
     """The real CLI entry point in-process."""
-    from assistant.cli import main
+    from assistant.cli.main import main
 
     def run(*argv: str) -> Result:
         try:
@@ -306,7 +306,7 @@ def test_strict_field_rejects_every_payload(
 def _kube_get(world: World, path: str) -> Any:
     import boto3
 
-    from assistant.kubeauth import get_token
+    from assistant.identity.tokens import get_token
 
     token = get_token(boto3.Session(), "us-east-1", CLUSTER).token
     ca = base64.b64decode(world.cluster["certificateAuthority"]["data"]).decode()
@@ -320,10 +320,10 @@ _ENGINES: dict[int, Any] = {}
 
 def _apply(world: World, text: str, playbook: str) -> str:
     """Plan and apply ``text`` through the engine (one per world: the CLI would add seconds of set-up per call)."""
-    from assistant.aws import AwsContext
+    from assistant.clients.aws import AwsContext
     from assistant.engine import Engine
-    from assistant.plan import render_text
-    from assistant.runner import RunOptions
+    from assistant.planning.plan import render_text
+    from assistant.run.runner import RunOptions
     from assistant.spec import loads_spec
     from assistant.store import open_store
 

@@ -203,7 +203,7 @@ def start_bot(
     **sizes: int,
 ) -> Iterator[BotHarness]:
     """Configure the environment, build the bot and serve it with uvicorn on a free port."""
-    from assistant.runner import RunOptions
+    from assistant.run.runner import RunOptions
     from slackbot.app import create_bot
     from slackbot.config import load_config
 

@@ -30,7 +30,7 @@ def module_sandbox() -> Iterator[Any]:
 def impatient_bot(
     sandbox: Any, mock_slack: MockSlack, policy_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[BotHarness]:
-    from assistant.runner import RunOptions
+    from assistant.run.runner import RunOptions
 
     yield from start_bot(mock_slack, policy_path, monkeypatch, options=RunOptions(poll_min=0.05, poll_max=0.1, wait_timeout=3.0))
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from assistant.policy import load_policy
-from assistant.requests import ChangeRequest
+from assistant.governance.policy import load_policy
+from assistant.governance.requests import ChangeRequest
 from slackbot import notify
 from tests.doubles.mock_slack import MockSlack
 

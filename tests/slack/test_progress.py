@@ -6,7 +6,7 @@ import itertools
 import threading
 import time
 
-from assistant.events import Event
+from assistant.run.events import Event
 from slackbot.messenger import Messenger
 from slackbot.notify import make_client
 from slackbot.pacing import ChannelPacer

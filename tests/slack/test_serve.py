@@ -102,7 +102,7 @@ def test_a_corrupt_store_stops_the_bot_at_start_up_with_what_to_do(
 def test_help_path_loads_no_slack_library() -> None:
     code = (
         "import sys\n"
-        "from assistant import cli\n"
+        "from assistant.cli import main as cli\n"
         "cli.build_parser().parse_args(['slack', 'serve', '--port', '1'])\n"
         "print(','.join(m for m in ('slack_bolt', 'slack_sdk', 'uvicorn', 'boto3', 'pydantic') if m in sys.modules))\n"
     )

@@ -19,7 +19,7 @@ from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.sandbox import Sandbox
 from tui.app import EksAssistApp, make_app
 

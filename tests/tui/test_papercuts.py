@@ -10,15 +10,15 @@ import yaml
 from textual.containers import VerticalScroll
 from textual.widgets import Button, DataTable
 
-from assistant.access import route
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
 from assistant.errors import InputError
+from assistant.identity.access import route
 from assistant.sandbox import Sandbox
 from assistant.spec import load_spec
+from assistant.spec.source import loads
 from assistant.store import open_store
 from assistant.tags import role_name
-from assistant.yamlsrc import loads
 from tui.screens.iam import goes_to
 from tui.state import WizardState, new_spec
 from tui.widgets.fit_table import FitTable

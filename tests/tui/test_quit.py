@@ -18,7 +18,7 @@ import pytest
 import yaml
 from textual.widgets import Static
 
-from assistant import cli
+from assistant.cli import main as cli
 from assistant.sandbox import Sandbox, statefile
 from tui.cli_hook import sandbox_farewell
 

@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from assistant.policy import load_policy
-from assistant.requests import Requests
+from assistant.governance.policy import load_policy
+from assistant.governance.requests import Requests
 from assistant.sandbox import Sandbox
 from assistant.store import open_store
 from tests.doubles.mock_slack import MockSlack

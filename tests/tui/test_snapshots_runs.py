@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from assistant.runner import Runner
+from assistant.run.runner import Runner
 from assistant.sandbox import FaultConfig, Sandbox
 
 from .conftest import cut_off, quick_aws, redact, settle, settle_sandbox, test_app, wait_for

@@ -13,9 +13,9 @@ import yaml
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, SelectionList, Switch
 
-from assistant.aws import AwsContext
-from assistant.events import Event
-from assistant.runner import Runner
+from assistant.clients.aws import AwsContext
+from assistant.run.events import Event
+from assistant.run.runner import Runner
 from assistant.sandbox import FaultConfig, Sandbox
 from tui.app import EksAssistApp
 from tui.widgets.fit_table import FitTable
@@ -179,7 +179,7 @@ def _state_matches_what_was_entered() -> bool:
     assert "ENABLE_PREFIX_DELEGATION" in (addon.get("configurationValues") or "")
 
     # aws-auth maps the node role (read through the cluster's own Kubernetes API, as kubectl would).
-    from assistant.access_cli import read_mappings
+    from assistant.cli.access import read_mappings
 
     _mode, mappings, _notes = read_mappings(AwsContext(region="us-east-1"), "walk")
     node_role = f"arn:aws:iam::{ACCOUNT}:role/walk-us-east-1-node-role"

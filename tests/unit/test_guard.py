@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.errors import GuardViolation
-from assistant.guard import approved_apply, is_read_only
+from assistant.run.guard import approved_apply, is_read_only
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ def test_importing_every_engine_module_loads_no_ui_toolkit() -> None:
 def test_help_path_imports_no_heavy_library() -> None:
     code = (
         "import sys\n"
-        "from assistant import cli\n"
+        "from assistant.cli import main as cli\n"
         "cli.build_parser().format_help()\n"
         "heavy = [m for m in ('boto3', 'botocore', 'kubernetes', 'moto', 'pydantic', 'yaml', 'cryptography') if m in sys.modules]\n"
         "print(','.join(heavy))\n"

@@ -1,7 +1,7 @@
 """The Kubernetes side of the guard: writes to an API server only inside an approved apply.
 
 A real HTTP server records what reaches it, and a real ``kubernetes`` client built by
-:func:`assistant.kubeguard.api_client` talks to it.
+:func:`assistant.run.kubeguard.api_client` talks to it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from assistant import kubeguard
 from assistant.errors import GuardViolation
-from assistant.guard import approved_apply
+from assistant.run import kubeguard
+from assistant.run.guard import approved_apply
 
 CM = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {}}
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from assistant.aws import AwsContext
+from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
 from assistant.errors import InputError
 from assistant.store import RunRecord, open_store

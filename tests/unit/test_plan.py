@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.plan import Change, Op, Plan, Unknown, render_text
+from assistant.planning.plan import Change, Op, Plan, Unknown, render_text
 
 
 def _plan(**kw: object) -> Plan:
@@ -53,7 +53,7 @@ def test_render_text() -> None:
 
 
 def test_unknowns_inside_lists_and_maps_render_as_known_after_apply() -> None:
-    from assistant.plan import _fmt
+    from assistant.planning.plan import _fmt
 
     assert _fmt([Unknown("steps.a.id"), "x"]) == '[(known after apply), "x"]'
     assert _fmt({"k": Unknown("steps.a.id")}) == '{"k": (known after apply)}'

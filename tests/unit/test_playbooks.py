@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError
-from assistant.planner import base_context, expand, waves
+from assistant.planning.planner import base_context, expand, waves
 from assistant.playbook import available, load_playbook
 from assistant.spec import load_spec
 

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from assistant import preflight as preflight_module
-from assistant.preflight import preflight, preflight_report
+from assistant.planning import preflight as preflight_module
+from assistant.planning.preflight import preflight, preflight_report
 from assistant.spec import LoadedSpec, loads_spec
 
 REGION = "us-east-1"
@@ -251,7 +251,7 @@ def test_good_existing_vpc_passes_and_version_check_is_skipped_on_moto(
         f"  - {{name: arm, instanceTypes: [m6g.large], amiType: AL2023_ARM_64_STANDARD, subnetIds: [{a}]}}\n"
         "  - {name: spot, instanceTypes: [t3.medium, t3a.medium], capacityType: SPOT}\n"
     )
-    with caplog.at_level(logging.INFO, logger="assistant.preflight"):
+    with caplog.at_level(logging.INFO, logger="assistant.planning.preflight"):
         assert _messages(loaded, calls) == []
     # moto answers DescribeClusterVersions with 404: preflight says it cannot check, and moves on.
     assert "DescribeClusterVersions" in calls.operations

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.plan import Op, Unknown
-from assistant.runner import continues, matches
+from assistant.planning.plan import Op, Unknown
+from assistant.run.runner import continues, matches
 from assistant.store import RunRecord, StepRecord, open_store
 
 

@@ -24,7 +24,7 @@ from assistant.spec import (
     parse_spec,
     spec_json_schema,
 )
-from assistant.yamlsrc import loads
+from assistant.spec.source import loads
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

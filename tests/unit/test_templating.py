@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.plan import Unknown
-from assistant.templating import TemplateError, references, render
+from assistant.planning.plan import Unknown
+from assistant.playbook.templating import TemplateError, references, render
 
 CTX = {
     "spec": {"metadata": {"name": "demo", "tags": {"team": "x"}}, "workers": [{"name": "a"}, {"name": "b"}], "empty": []},

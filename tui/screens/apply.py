@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, ProgressBar, RichLog, Static
 
 from assistant.errors import PlanChangedError, RunFailed
-from assistant.planner import Planning
+from assistant.planning.planner import Planning
 from assistant.spec import LoadedSpec
 
 from ..bridge import Bridge, RunEvent, RunHandle, plain_error

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
-from assistant.planner import Planning
+from assistant.planning.planner import Planning
 from assistant.spec import LoadedSpec
 
 from ..bridge import Bridge

@@ -3,7 +3,7 @@ a username, groups, or access policies and their scope; the node role's mapping 
 managed automatically; and an access check tells which Kubernetes identity any principal
 gets, against this spec's mappings or a live cluster's (``eks-assist access check``).
 
-Where each mapping goes (aws-auth or an access entry) is :func:`assistant.access.route`, the
+Where each mapping goes (aws-auth or an access entry) is :func:`assistant.identity.access.route`, the
 function the engine's aws-auth and access-entry steps route by, so ``via: auto`` shows what
 the apply will do under the spec's authentication mode.
 """
@@ -20,9 +20,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Select, Static
 
-from assistant import access
-from assistant.access import Mapping
 from assistant.errors import InputError, Problem
+from assistant.identity import access
+from assistant.identity.access import Mapping
 from assistant.tags import role_name
 
 from ..bridge import plain_error
@@ -301,7 +301,7 @@ class IamScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, group="access-check")
     def _check_live(self, conn: Connection, cluster: str, principal: str) -> None:
-        from assistant.access_cli import read_mappings
+        from assistant.cli.access import read_mappings
 
         try:
             mode, mappings, _notes = read_mappings(conn.aws, cluster)

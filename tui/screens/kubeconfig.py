@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static, Switch
 
-from assistant.kubeconfig import default_path
+from assistant.identity.kubeconfig import default_path
 
 from ..state import set_path
 from ..widgets.form import Row, TextField, error_line

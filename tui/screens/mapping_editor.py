@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from assistant.access import KNOWN_POLICIES
+from assistant.identity.access import KNOWN_POLICIES
 
 from ..state import WizardState, path_within, split_list
 from ..widgets.form import FieldError, Row, SpecRule, TextField

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, LoadingIndicator, Static
 
 from assistant.errors import InputError
-from assistant.planner import Planning
+from assistant.planning.planner import Planning
 from assistant.spec import LoadedSpec
 
 from ..bridge import Bridge, plain_error

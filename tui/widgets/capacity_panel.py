@@ -1,7 +1,7 @@
 """The live capacity panel: pods per node per node group, and IPs needed at max scale against
 every subnet's free IPs, as bars, with the planner's own warnings.
 
-The numbers come from :mod:`assistant.capacity` (the same code ``eks-assist capacity`` and
+The numbers come from :mod:`assistant.network.capacity` (the same code ``eks-assist capacity`` and
 every plan use) on real ``DescribeInstanceTypes``/``DescribeSubnets`` data.
 """
 
@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from assistant import capacity
+from assistant.network import capacity
 
 
 @dataclass

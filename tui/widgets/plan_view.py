@@ -1,6 +1,6 @@
 """The plan as a reviewer reads it: changes grouped by playbook, warnings, counts and the hash.
 
-The lines are the CLI's (:func:`assistant.plan.render_text`): the same symbols and the same
+The lines are the CLI's (:func:`assistant.planning.plan.render_text`): the same symbols and the same
 "known after apply" wording, with colour, and a heading per playbook (masters, cni, ...).
 A key under the title says what each symbol means, ``!`` included: a line the planner
 adds under a change (a note on what it will do, or on what it found) or among the
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.widgets import Static
 
-from assistant.plan import SYMBOLS, Change, Op, _fmt
-from assistant.planner import Planning
+from assistant.planning.plan import SYMBOLS, Change, Op, _fmt
+from assistant.planning.planner import Planning
 
 _STYLE = {Op.CREATE: "green", Op.UPDATE: "yellow", Op.REPLACE: "magenta", Op.DELETE: "red", Op.NOOP: "dim"}
 

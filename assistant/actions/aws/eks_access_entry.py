@@ -12,10 +12,11 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from ... import access
+from assistant.identity import access
+from assistant.planning.plan import Op
+
 from ... import tags as owntags
 from ...errors import InputError
-from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import error_code, owner
 from ..k8s.aws_auth import MappingArgs

@@ -14,10 +14,11 @@ from typing import Any
 
 from pydantic import Field
 
-from ...capacity import CniSettings, check_settings
+from assistant.network.capacity import CniSettings, check_settings
+from assistant.planning.plan import Op
+from assistant.run.waiting import WaitFailed, poll_until
+
 from ...errors import InputError
-from ...plan import Op
-from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, error_code, or_none
 from ..registry import register

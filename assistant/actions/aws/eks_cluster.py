@@ -6,10 +6,11 @@ from typing import Any
 
 from pydantic import Field
 
+from assistant.planning.plan import Op
+from assistant.run.waiting import WaitFailed, poll_until
+
 from ... import tags as owntags
 from ...errors import InputError
-from ...plan import Op
-from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import (
     State,

@@ -6,9 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.planning.plan import Op
+from assistant.run.waiting import WaitFailed, poll_until
+
 from ... import tags as owntags
-from ...plan import Op
-from ...waiting import WaitFailed, poll_until
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import (
     State,

@@ -22,8 +22,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from assistant.planning.plan import Op
+
 from ... import tags as owntags
-from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, error_code, left_alone, or_none, owner, refuse_other_owner
 from ..registry import register

@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import Field
 
+from assistant.planning.plan import Op
+
 from ... import tags as owntags
-from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, error_code, left_alone, owner, refuse_other_owner
 from ..registry import register

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import Field
 
-from ...plan import Op
+from assistant.planning.plan import Op
+
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, Str, StrList
 from ..registry import register

@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import Field
 
+from assistant.planning.plan import Op, Unknown
+
 from ... import tags as owntags
 from ...errors import InputError
-from ...plan import Op, Unknown
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, Str
 from ..registry import register

@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import Field
 
+from assistant.planning.plan import Op
+
 from ... import tags as owntags
-from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State
 from ..registry import register

@@ -2,7 +2,7 @@
 
 Actions get an :class:`~assistant.actions.base.ActionContext`, not an ``AwsContext``, so the
 endpoint and CA come from DescribeCluster and the bearer token from
-:func:`assistant.kubeauth.get_token` signed with the same credentials as the context's
+:func:`assistant.identity.tokens.get_token` signed with the same credentials as the context's
 clients. The token is a real EKS token, so this keeps working when the sandbox (or EKS)
 authenticates callers.
 """
@@ -14,8 +14,8 @@ import tempfile
 import threading
 from typing import Any
 
-from ... import kubeguard
-from ...kubeauth import get_token
+from assistant.identity.tokens import get_token
+from assistant.run import kubeguard
 
 _ca_files: dict[str, str] = {}
 _lock = threading.Lock()

@@ -13,10 +13,11 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from ... import access
-from ... import awsauth as aa
+from assistant.identity import access
+from assistant.identity import awsauth as aa
+from assistant.planning.plan import Op
+
 from ...errors import InputError
-from ...plan import Op
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import error_code
 from ..registry import register

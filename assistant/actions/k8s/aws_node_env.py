@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import Field
 
-from ...plan import Op
+from assistant.planning.plan import Op
+
 from ..aws.eks_addon import ORDER_NOTE, cni_env
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import error_code

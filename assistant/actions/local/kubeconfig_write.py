@@ -1,7 +1,7 @@
 """``kubeconfig.write``: the cluster's context in a local kubeconfig, merged like ``aws eks update-kubeconfig``.
 
 With ``state: absent`` (teardown) it removes the entries eks-assist wrote for the cluster, as
-``eksctl delete cluster`` does: only ours (:func:`assistant.kubeconfig.ours_for`), never another.
+``eksctl delete cluster`` does: only ours (:func:`assistant.identity.kubeconfig.ours_for`), never another.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ... import kubeconfig
-from ...plan import Op, Unknown
+from assistant.identity import kubeconfig
+from assistant.planning.plan import Op, Unknown
+
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, Str, error_code
 from ..registry import register

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.quotas import CLUSTERS, NODEGROUPS, NODES, PUBLIC_CIDRS, SECURITY_GROUPS, SERVICE_CODE, Quota
+from assistant.planning.quotas import CLUSTERS, NODEGROUPS, NODES, PUBLIC_CIDRS, SECURITY_GROUPS, SERVICE_CODE, Quota
 from assistant.sandbox.eks.call import EksCall
 from assistant.sandbox.eks.errors import InvalidParameter, ResourceLimitExceeded
 

@@ -1,0 +1,1 @@
+"""Governance: change requests, the approval policy, approvals and cluster locks."""

@@ -1,0 +1,1 @@
+"""Networking: the subnet and pod-IP capacity planner."""

@@ -1,0 +1,1 @@
+"""Planning: the change model, the planner that reads live state, preflight and quota checks."""

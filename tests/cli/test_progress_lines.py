@@ -18,7 +18,7 @@ import textwrap
 PROGRAM = textwrap.dedent(
     """
     import sys, threading
-    from assistant.cli import _Progress
+    from assistant.cli.main import _Progress
     from assistant.run.events import Event
 
     sys.setswitchinterval(1e-6)

@@ -72,7 +72,7 @@ def load_config(
         if p:
             problems.append(p)
     if region is not None:
-        from assistant.cli.argcheck import region_problem
+        from assistant.awsnames import region_problem
 
         problem = region_problem(region)
         if problem:

@@ -112,9 +112,9 @@ class Bridge:
         (which locks the cluster), posted by slackbot.notify; approvals happen in Slack. Cancel
         while waiting withdraws the request. ``handle.run_id`` becomes the request id.
         """
-        from assistant.cli.frontends import notifier
         from assistant.cli.requests import execute_and_report, wait_for_approval
         from assistant.governance.requests import Requests
+        from assistant.plugins import notifier
 
         notify = notifier("slack")
 

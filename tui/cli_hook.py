@@ -1,6 +1,6 @@
 """How the wizard plugs into ``eks-assist``: its top-level options, and the no-verb default.
 
-Registered as an ``eks_assist.frontends`` entry point (see :mod:`assistant.cli.frontends`);
+Registered as an ``eks_assist.frontends`` entry point (see :mod:`assistant.plugins`);
 Textual is imported only when the wizard actually starts, so ``--help`` and the verbs stay light.
 """
 
@@ -49,7 +49,7 @@ def default(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     if args.wizard_sandbox and args.wizard_profile:
         raise_input("--profile cannot be combined with --sandbox")
     if args.wizard_region is not None:
-        from assistant.cli.argcheck import region_problem
+        from assistant.awsnames import region_problem
 
         problem = region_problem(args.wizard_region)
         if problem:

@@ -125,7 +125,7 @@ def run_locks(args: argparse.Namespace) -> int:
     from assistant.store import open_store
 
     if args.locks_verb == "release" and args.region is not None:
-        from assistant.cli.argcheck import region_problem
+        from assistant.awsnames import region_problem
         from assistant.errors import InputError
 
         problem = region_problem(args.region)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.cli.argcheck import CLUSTER_NAME, region_problem, shown
+from assistant.awsnames import CLUSTER_NAME, region_problem, shown
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_APPROVAL = 0, 1, 2, 3
 # 128 + SIGINT, as shells report a command stopped by Ctrl-C.
@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_cli.add_arguments(sub.add_parser("token", help="print an EKS token as a kubectl ExecCredential (exec plugin)"))
     kubeconfig_cli.add_arguments(sub.add_parser("kubeconfig", help="add or update a cluster's context in a kubeconfig"))
 
-    from assistant.cli.frontends import discover
+    from assistant.plugins import discover
 
     # The wizard and the Slack bot add their own options and verbs (entry points, not imports).
     for frontend in discover():
@@ -731,7 +731,7 @@ def _aws_error(exc: BaseException) -> str | None:
 
 def _handler(verb: str | None) -> Any:
     """The function for ``verb``: ours, a front end's, or (no verb) a front end's default."""
-    from assistant.cli.frontends import discover
+    from assistant.plugins import discover
 
     if verb in VERBS:
         return VERBS[verb]

@@ -90,9 +90,9 @@ def validate(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace, engine: Any, loaded: Any, playbook: str, kind: str) -> int:
     """Open the request, post it, and (unless --no-wait) wait for the decision and apply."""
-    from assistant.cli.frontends import notifier
     from assistant.errors import ApprovalError
     from assistant.governance.requests import Requests
+    from assistant.plugins import notifier
 
     notify = notifier("slack")  # before the request takes the cluster lock
     policy = args.loaded_policy

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from assistant.cli.argcheck import CLUSTER_NAME, check_role_and_region, shown
+from assistant.awsnames import CLUSTER_NAME, check_role_and_region, shown
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 

@@ -43,7 +43,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from assistant import tags as owntags
-from assistant.cli.argcheck import REGION_SHAPE, partition_of, region_problem, zone_region
+from assistant.awsnames import REGION_SHAPE, partition_of, region_problem, zone_region
 from assistant.errors import InputError, Problem
 from assistant.identity.access import route
 from assistant.spec.problems import describe_value as _describe

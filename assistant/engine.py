@@ -106,6 +106,7 @@ class Engine:
                 self.aws.region,
                 warnings=warnings,
                 session=self.aws.session,
+                sandbox=self.aws.sandbox,
                 no_local_files=self._no_local_files(loaded, playbook, account),
             )
         planning.plan.info = info
@@ -231,6 +232,7 @@ class Engine:
                 account,
                 self.aws.region,
                 session=self.aws.session,
+                sandbox=self.aws.sandbox,
                 no_local_files=self._no_local_files(loaded, run.playbook, account),
             )
         key = (account, self.aws.region, loaded.spec.metadata.name)
@@ -269,7 +271,16 @@ class Engine:
 
     def _runner(self) -> Runner:
         account, _ = self.aws.identity()
-        return Runner(self.store, self.aws.client, account, self.aws.region, self.sink, self.options, session=self.aws.session)
+        return Runner(
+            self.store,
+            self.aws.client,
+            account,
+            self.aws.region,
+            self.sink,
+            self.options,
+            session=self.aws.session,
+            sandbox=self.aws.sandbox,
+        )
 
     def get_run(self, run_id: str) -> RunRecord:
         """A run by id or unique prefix."""

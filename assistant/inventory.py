@@ -212,7 +212,7 @@ def cluster_details(aws: Any, name: str) -> ClusterDetails:
     if details.status != "ACTIVE":
         details.notes.append(f"the cluster is {details.status}: its IAM mappings can be read once it is ACTIVE")
         return details
-    from assistant.cli.access import read_mappings
+    from assistant.identity.access import read_mappings
 
     try:
         _mode, details.mappings, notes = read_mappings(aws, name)

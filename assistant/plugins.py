@@ -13,7 +13,6 @@ The engine names none of them: each front end declares an entry point in the
 from __future__ import annotations
 
 import functools
-from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +24,9 @@ GROUP = "eks_assist.frontends"
 @functools.cache
 def discover() -> tuple[ModuleType, ...]:
     """The installed front-end modules, in entry-point name order."""
+    # Scanning the installed distributions costs tens of milliseconds: only when a front end is needed.
+    from importlib.metadata import entry_points
+
     return tuple(ep.load() for ep in sorted(entry_points(group=GROUP), key=lambda ep: ep.name))
 
 

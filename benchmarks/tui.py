@@ -33,13 +33,13 @@ sys.path.insert(0, str(HERE.parent))
 CHILD = r"""
 import json, os, sys, time
 t_start = float(sys.argv[1])
-from assistant import cli
+from assistant.cli import common as cli
 from tui.app import make_app
 ctx = {}
 app = make_app(sandbox=True)
 # As tui/cli_hook.py does: the sandbox starts on the connect worker, after the first paint, as a
 # background process (eks-assist sandbox start) that other terminals reach too.
-app.before_connect = lambda progress: cli._sandbox_env(ctx, quiet=True, background=progress)
+app.before_connect = lambda progress: cli.sandbox_env(ctx, quiet=True, background=progress)
 marks = {}
 
 async def auto_pilot(pilot):

@@ -123,8 +123,8 @@ def runs_answer(engines: Engines, requests: Requests) -> Answer:
 
 def access_answer(engines: Engines, cluster: str, arn: str) -> Answer:
     """Which Kubernetes user and groups ``arn`` gets on ``cluster``, and which rule says so."""
-    from assistant.cli.access import read_mappings
     from assistant.identity import access
+    from assistant.identity.access import read_mappings
 
     access.parse_principal(arn)  # malformed: InputError before any call
     mode, mappings, _ = read_mappings(engines.aws(), cluster)

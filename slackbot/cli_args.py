@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(parser: argparse.ArgumentParser, sub: Any) -> None:
-    """The ``slack`` verb (an ``eks_assist.frontends`` entry point; see assistant/frontends.py)."""
+    """The ``slack`` verb (an ``eks_assist.frontends`` entry point; see assistant/plugins.py)."""
     add_arguments(sub.add_parser("slack", help="the Slack bot: /eks commands, approvals and live progress ('slack serve')"))
 
 
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     """Check the configuration (exit 2 on problems), then serve until interrupted."""
     import logging
 
-    from assistant.cli.main import _sandbox_env
+    from assistant.cli.common import sandbox_env
     from assistant.errors import InputError
 
     if args.sandbox and args.profile:
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
             from assistant.run.runner import RunOptions
 
-            _sandbox_env(ctx)
+            sandbox_env(ctx)
             options = RunOptions(poll_min=0.05, poll_max=0.25)
             config = load_config(
                 policy_path=args.policy,

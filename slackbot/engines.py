@@ -46,6 +46,7 @@ class Engines:
     def aws(self, region: str | None = None) -> AwsContext:
         """The AWS context for ``region`` (default: the bot's region)."""
         from assistant.clients.aws import AwsContext
+        from assistant.sandbox.link import SandboxLink
 
         region = region or self.default_region
         if not region:
@@ -53,7 +54,10 @@ class Engines:
         with self._lock:
             if region not in self._aws:
                 self._aws[region] = AwsContext(
-                    region=region, profile=self.profile, max_pool_connections=self.max_pool_connections
+                    region=region,
+                    profile=self.profile,
+                    max_pool_connections=self.max_pool_connections,
+                    sandbox=SandboxLink(),
                 )
             return self._aws[region]
 

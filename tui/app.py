@@ -235,6 +235,12 @@ class EksAssistApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(type(self.screen).__name__))
 
+    def resume_run(self, run_id: str, cluster: str) -> None:
+        """Replace the current screen with the live progress of ``run_id`` resumed under its approval."""
+        from .screens.apply import ApplyScreen
+
+        self.switch_screen(ApplyScreen("resume", run_id=run_id, cluster=cluster))
+
     def action_save_spec(self) -> None:
         from .screens.save_spec import SaveSpecScreen
 

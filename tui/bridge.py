@@ -9,6 +9,7 @@ the UI never freezes and never touches widgets from another thread.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,9 +50,13 @@ def plain_error(exc: BaseException) -> str:
         return "\n".join(str(p) for p in exc.problems)
     if isinstance(exc, EksAssistError):
         return str(exc)
-    from assistant.cli.main import _aws_error
+    from assistant.clients.aws import aws_error_message
 
-    return _aws_error(exc) or describe_error(exc)
+    return aws_error_message(exc) or describe_error(exc)
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 class Bridge:
@@ -112,8 +117,7 @@ class Bridge:
         (which locks the cluster), posted by slackbot.notify; approvals happen in Slack. Cancel
         while waiting withdraws the request. ``handle.run_id`` becomes the request id.
         """
-        from assistant.cli.requests import execute_and_report, wait_for_approval
-        from assistant.governance.requests import Requests
+        from assistant.governance.requests import Requests, execute_and_report, wait_for_approval
         from assistant.plugins import notifier
 
         notify = notifier("slack")
@@ -135,7 +139,7 @@ class Bridge:
         )
         approved = wait_for_approval(requests, req.id, cancelled=handle.cancel.is_set)
         say(f"Approved by {', '.join(a['approver'] for a in approved.approvals)}. Applying.")
-        return execute_and_report(requests, engine, req.id, notify, "wizard")
+        return execute_and_report(requests, engine, req.id, notify, "wizard", warn=_warn_on_stderr)
 
     def resume(self, target: MessagePump, handle: RunHandle) -> tuple[str, dict[str, Any]]:
         """Continue a failed or interrupted run under its original approval."""

@@ -44,7 +44,7 @@ def register(parser: argparse.ArgumentParser, sub: Any) -> None:
 
 def default(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     """Run the wizard (``eks-assist`` with no verb, on a terminal)."""
-    from assistant.cli.main import EXIT_OK, _sandbox_env, raise_input
+    from assistant.cli.common import EXIT_OK, raise_input, sandbox_env
 
     if args.wizard_sandbox and args.wizard_profile:
         raise_input("--profile cannot be combined with --sandbox")
@@ -76,7 +76,7 @@ def default(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     if args.wizard_sandbox:
         # Started from the app's connect worker, so the first screen paints at once. A sandbox
         # that is missing starts as a background process that other terminals reach too.
-        app.before_connect = lambda progress: _sandbox_env(ctx, quiet=True, background=progress)
+        app.before_connect = lambda progress: sandbox_env(ctx, quiet=True, background=progress)
     code = int(app.run() or EXIT_OK)
     if args.wizard_sandbox:
         print(sandbox_farewell(app.owned_sandbox, app.sandbox_choice), flush=True)

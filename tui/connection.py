@@ -19,8 +19,13 @@ AwsFactory = Callable[[str | None, str | None], AwsContext]
 
 
 def default_aws_factory(region: str | None, profile: str | None) -> AwsContext:
-    """The CLI's AWS context: boto3's standard credential chain, guarded, standard retries."""
-    return AwsContext(region=region, profile=profile)
+    """The CLI's AWS context: boto3's standard credential chain, guarded, standard retries.
+
+    The wizard may run against a sandbox, so the engine gets the link that tells its endpoints.
+    """
+    from assistant.sandbox.link import SandboxLink
+
+    return AwsContext(region=region, profile=profile, sandbox=SandboxLink())
 
 
 @dataclass

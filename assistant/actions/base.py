@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from assistant.clients.local_sandbox import LocalSandbox
 from assistant.planning.plan import Op, Unknown
 
 
@@ -60,6 +61,8 @@ class ActionContext:
     # The boto3 session behind ``client``, for what needs credentials rather than a client
     # (signing an EKS token for the Kubernetes API).
     session: Any = None
+    # The local sandbox the entry point runs against, if any (see assistant.clients.local_sandbox).
+    sandbox: LocalSandbox | None = None
 
     def unknown(self, output: str) -> Unknown:
         """This step's output ``output``, which will be known after apply."""

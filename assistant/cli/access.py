@@ -17,7 +17,7 @@ from assistant.identity.access import Mapping
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``check`` and ``list`` under the ``access`` verb's parser."""
-    from assistant.cli.main import _add_aws, _add_output
+    from assistant.cli.common import add_aws_options, add_output_option
 
     sub = parser.add_subparsers(dest="access_verb", metavar="ACTION", required=True)
     p = sub.add_parser("check", help="the Kubernetes username and groups an IAM principal gets, and which rule grants them")
@@ -27,94 +27,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="IAM role or user ARN, or an assumed-role session ARN (arn:aws:sts::A:assumed-role/R/S)",
     )
-    _add_aws(p)
-    _add_output(p)
+    add_aws_options(p)
+    add_output_option(p)
     p = sub.add_parser("list", help="every mapping of the cluster, from aws-auth and from access entries")
     p.add_argument("--cluster", required=True, help="EKS cluster name")
-    _add_aws(p)
-    _add_output(p)
-
-
-def read_mappings(aws: Any, cluster: str) -> tuple[str, list[Mapping], list[str]]:
-    """(authentication mode, every mapping from both sources, notes) for ``cluster``."""
-    import botocore.exceptions
-
-    from assistant.clients.kube import api_client
-    from assistant.errors import InputError
-    from assistant.identity import awsauth
-
-    eks = aws.client("eks")
-    try:
-        c = eks.describe_cluster(name=cluster)["cluster"]
-    except botocore.exceptions.ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-            raise InputError(f"no EKS cluster named '{cluster}' in {aws.region}") from None
-        raise
-    mode = (c.get("accessConfig") or {}).get("authenticationMode", "CONFIG_MAP")
-    mappings: list[Mapping] = []
-    notes: list[str] = []
-    if mode != "CONFIG_MAP":
-        for page in eks.get_paginator("list_access_entries").paginate(clusterName=cluster):
-            for arn in page["accessEntries"]:
-                e = eks.describe_access_entry(clusterName=cluster, principalArn=arn)["accessEntry"]
-                policies = []
-                for pp in eks.get_paginator("list_associated_access_policies").paginate(clusterName=cluster, principalArn=arn):
-                    for pol in pp["associatedAccessPolicies"]:
-                        scope = pol.get("accessScope") or {}
-                        policies.append(
-                            {
-                                "policy": pol["policyArn"].rsplit("/", 1)[1],
-                                "scope": scope.get("type", "cluster"),
-                                "namespaces": list(scope.get("namespaces") or []),
-                            }
-                        )
-                mappings.append(
-                    Mapping(
-                        "access-entry",
-                        arn,
-                        e.get("username"),
-                        list(e.get("kubernetesGroups") or []),
-                        policies=policies,
-                        type=e.get("type", "STANDARD"),
-                    )
-                )
-    import kubernetes.client
-
-    core = kubernetes.client.CoreV1Api(api_client(aws, cluster))
-    try:
-        cm = core.read_namespaced_config_map("aws-auth", "kube-system")
-    except kubernetes.client.ApiException as exc:
-        if exc.status != 404:
-            raise
-        cm = None
-        notes.append("kube-system/aws-auth does not exist")
-    if cm is not None:
-        doc = awsauth.AwsAuth.parse(dict(cm.data or {}))
-        for section in awsauth.SECTIONS:
-            for key, value in doc.entries(section).items():
-                if section == "mapAccounts":
-                    mappings.append(Mapping("aws-auth", key, None, [], section=section))
-                else:
-                    mappings.append(
-                        Mapping("aws-auth", key, value.get("username"), list(value.get("groups") or []), section=section)
-                    )
-    if mode == "API":
-        notes.append("authenticationMode API: EKS ignores aws-auth")
-    if mode == "CONFIG_MAP":
-        notes.append("authenticationMode CONFIG_MAP: the cluster has no access entries")
-    return mode, mappings, notes
+    add_aws_options(p)
+    add_output_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``access check`` or ``access list``; exit 0, or 2 for bad input."""
-    from assistant.cli.main import _aws
+    from assistant.cli.common import aws_context
 
     ctx: dict[str, Any] = {}
     try:
         if args.access_verb == "check":
             access.parse_principal(args.principal)  # malformed → exit 2 before any call
-        aws = _aws(args, None, ctx)
-        mode, mappings, notes = read_mappings(aws, args.cluster)
+        aws = aws_context(args, None, ctx)
+        mode, mappings, notes = access.read_mappings(aws, args.cluster)
         if args.access_verb == "list":
             return _list(args, mode, mappings, notes)
         return _check(args, mode, mappings)

@@ -14,26 +14,26 @@ from typing import Any
 
 def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``eks-assist audit``."""
-    from assistant.cli.main import _add_output
+    from assistant.cli.common import add_output_option
 
     parser.add_argument("--limit", type=int, default=50, metavar="N", help="newest N entries (default 50)")
     parser.add_argument("--run", metavar="ID", help="only entries of this run or change request")
     parser.add_argument("--event", metavar="NAME", help="only this event (e.g. request-approved, mutating-calls)")
-    _add_output(parser)
+    add_output_option(parser)
 
 
 def add_locks_arguments(parser: argparse.ArgumentParser) -> None:
     """``eks-assist locks`` lists; ``eks-assist locks release CLUSTER`` frees a stuck lock."""
-    from assistant.cli.main import _add_output
+    from assistant.cli.common import add_output_option
 
     sub = parser.add_subparsers(dest="locks_verb", metavar="ACTION")
     p = sub.add_parser("list", help="every cluster lock and who holds it (the default)")
-    _add_output(p)
+    add_output_option(p)
     p = sub.add_parser("release", help="release a stuck lock; a pending change request holding it is cancelled")
     p.add_argument("cluster", help="EKS cluster name")
     p.add_argument("--region", help="the lock's region, when the cluster name is locked in several")
-    _add_output(p)
-    _add_output(parser)
+    add_output_option(p)
+    add_output_option(parser)
 
 
 def _ts(ts: float | None) -> str:

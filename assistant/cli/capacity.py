@@ -137,7 +137,7 @@ def render_text(data: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the verb; errors are raised (InputError exits 2 through the CLI's handler)."""
-    from assistant.cli.main import _aws
+    from assistant.cli.common import aws_context
 
     if not args.instance_type and not args.file:
         raise InputError("capacity: give --instance-type TYPE, or -f SPEC (or both)")
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         region = loaded.spec.metadata.region
     ctx: dict[str, Any] = {}
     try:
-        aws = _aws(args, region, ctx)
+        aws = aws_context(args, region, ctx)
         data = compute(args, aws.client, spec)
     finally:
         sb = ctx.get("sandbox")

@@ -72,6 +72,7 @@ def _eks_client(args: argparse.Namespace) -> tuple[Any, str, str | None]:
     from assistant.clients.aws import AwsContext
     from assistant.errors import InputError
     from assistant.identity.kubeconfig import is_sandbox_endpoint
+    from assistant.sandbox.link import SandboxLink
 
     try:
         aws = AwsContext(region=args.region, profile=args.profile)
@@ -79,7 +80,7 @@ def _eks_client(args: argparse.Namespace) -> tuple[Any, str, str | None]:
         raise ValueError("; ".join(str(p) for p in exc.problems)) from None
     client = aws.client("eks")
     endpoint = client.meta.endpoint_url
-    return client, aws.region, endpoint if is_sandbox_endpoint(endpoint) else None
+    return client, aws.region, endpoint if is_sandbox_endpoint(endpoint, SandboxLink()) else None
 
 
 def cluster_info(client: Any, name: str, region: str) -> Any:
@@ -103,6 +104,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     """Write the kubeconfig entries; exit 2 on bad input or an unusable file, 1 if AWS fails."""
     from assistant.errors import SandboxError
     from assistant.identity import kubeconfig
+    from assistant.sandbox.link import SandboxLink
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -117,7 +119,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             sandbox=sandbox_endpoint is not None,
             sandbox_endpoint=sandbox_endpoint,
         )
-        result = kubeconfig.write(info, options, args.path, args.alias)
+        result = kubeconfig.write(info, options, args.path, args.alias, sandbox=SandboxLink())
     except (ValueError, OSError) as exc:
         print(f"eks-assist kubeconfig: {exc}", file=err)
         return EXIT_INPUT

@@ -12,21 +12,29 @@ boto3, pydantic and friends are imported by the verbs that need them.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import re
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.awsnames import CLUSTER_NAME, region_problem, shown
-
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_APPROVAL = 0, 1, 2, 3
-# 128 + SIGINT, as shells report a command stopped by Ctrl-C.
-EXIT_INTERRUPTED = 130
+from assistant.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_aws_options,
+    add_output_option,
+    aws_context,
+    check_cluster_name,
+    check_limit,
+    check_region,
+    check_run_id,
+    err,
+    print_json,
+    print_outputs,
+    raise_input,
+)
 
 EPILOG = """\
 examples:
@@ -55,21 +63,6 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors, which is already our 'invalid input' code."""
 
 
-def _add_aws(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("where to run")
-    g.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="use the local sandbox: a running 'eks-assist sandbox' if there is one, else one started for this command",
-    )
-    g.add_argument("--profile", help="AWS profile (default: boto3's standard credential chain)")
-    g.add_argument("--region", help="AWS region (default: the spec's metadata.region, then AWS_REGION)")
-
-
-def _add_output(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
-
-
 def _add_run_tuning(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("run tuning")
     g.add_argument("--parallelism", type=int, default=8, metavar="N", help="steps to run at once (default 8)")
@@ -90,7 +83,8 @@ def _add_run_tuning(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(frontends: bool = True) -> argparse.ArgumentParser:
+    """The ``eks-assist`` parser; ``frontends=False`` leaves out the installed front ends' options and verbs."""
     parser = _Parser(
         prog="eks-assist",
         description="Provision Amazon EKS clusters from reviewed, approved plans.",
@@ -101,15 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
 
-    from assistant.sandbox import command as sandbox_command
+    from assistant.cli import sandbox as sandbox_options
 
     p = sub.add_parser(
         "sandbox",
         help="run the local sandbox (AWS + Kubernetes) in the foreground, or start/status/stop it in the background",
-        description=sandbox_command.DESCRIPTION,
+        description=sandbox_options.DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sandbox_command.add_arguments(p)
+    sandbox_options.add_arguments(p)
 
     p = sub.add_parser("validate", help="check a spec; exit 0, or 2 with file:line:col errors")
     p.add_argument("-f", "--file", required=True, help="cluster spec YAML")
@@ -118,8 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run the checks that need AWS (instance types, versions, subnets); implied by --sandbox",
     )
-    _add_aws(p)
-    _add_output(p)
+    add_aws_options(p)
+    add_output_option(p)
 
     for verb, text in (
         ("plan", "show what apply would change (read-only)"),
@@ -144,24 +138,24 @@ def build_parser() -> argparse.ArgumentParser:
 
             request_cli.add_arguments(p)
             _add_run_tuning(p)
-        _add_aws(p)
-        _add_output(p)
+        add_aws_options(p)
+        add_output_option(p)
 
     p = sub.add_parser("status", help="cluster, endpoint, version and node groups")
     p.add_argument("cluster", help="EKS cluster name")
-    _add_aws(p)
-    _add_output(p)
+    add_aws_options(p)
+    add_output_option(p)
 
     p = sub.add_parser("runs", help="list runs, or show one run's journal")
     p.add_argument("run_id", nargs="?", help="show this run (id or unique prefix)")
     p.add_argument("--limit", type=int, default=20)
-    _add_output(p)
+    add_output_option(p)
 
     p = sub.add_parser("resume", help="continue a failed or killed run under its original approval")
     p.add_argument("run_id", help="run id or unique prefix (see 'eks-assist runs')")
-    _add_aws(p)
+    add_aws_options(p)
     _add_run_tuning(p)
-    _add_output(p)
+    add_output_option(p)
 
     from assistant.cli import audit as audit_cli
 
@@ -192,131 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
     token_cli.add_arguments(sub.add_parser("token", help="print an EKS token as a kubectl ExecCredential (exec plugin)"))
     kubeconfig_cli.add_arguments(sub.add_parser("kubeconfig", help="add or update a cluster's context in a kubeconfig"))
 
-    from assistant.plugins import discover
+    if frontends:
+        from assistant.plugins import discover
 
-    # The wizard and the Slack bot add their own options and verbs (entry points, not imports).
-    for frontend in discover():
-        frontend.register(parser, sub)
+        # The wizard and the Slack bot add their own options and verbs (entry points, not imports).
+        for frontend in discover():
+            frontend.register(parser, sub)
     return parser
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-# One lock for every line the CLI writes to stderr: the runner reports from its step threads, and
-# print() writes the text and the newline separately, so two events could share one line.
-_STDERR = threading.Lock()
-
-
-def _err(msg: str) -> None:
-    """Write ``msg`` and its newline to stderr as one piece, whichever thread calls."""
-    with _STDERR:
-        sys.stderr.write(msg + "\n")
-        sys.stderr.flush()
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, sort_keys=True, default=str))
-
-
-def _sandbox_env(ctx: dict[str, Any], quiet: bool = False, background: Callable[[float], None] | None = None) -> Any:
-    """Point boto3 at the sandbox: a running one, else one started for this command. Returns the one it started, or None.
-
-    Without ``background``, a missing sandbox is started inside this process and lives as long as
-    the command. With it (the wizard), a missing sandbox is started as a background process
-    (``eks-assist sandbox start``) that publishes its state file like ``eks-assist sandbox``, so
-    that kubectl and every ``--sandbox`` command reach it from other terminals; ``background``
-    gets the seconds waited so far. ``quiet`` keeps the "started a sandbox" note off stderr.
-    A sandbox that runs but does not answer is an error (SandboxError), never replaced.
-    """
-    from assistant.sandbox import statefile
-
-    info = statefile.find_running()
-    started = None
-    if info is None and background is not None:
-        from assistant.sandbox.command import start_for
-
-        info = start_for(os.getpid(), background)
-        # Ours unless another wizard's start won the race to the same state directory.
-        started = info if info.owner_pid == os.getpid() else None
-    if info is not None:
-        env = info.env()
-    else:
-        from assistant.sandbox import Sandbox
-
-        sb = Sandbox(latency="fast", port=0, k8s_port=0)
-        sb.start()
-        ctx["sandbox"] = sb
-        env = sb.env()
-        note = ""
-        if "KUBECONFIG" not in os.environ:
-            # This sandbox dies with the command: keep its context out of the user's ~/.kube/config.
-            from assistant.store import state_dir
-
-            os.environ["KUBECONFIG"] = str(state_dir() / "sandbox-kubeconfig")
-            note = f"; its kubeconfig goes to {os.environ['KUBECONFIG']}"
-        if not quiet:
-            _err(
-                f"started an in-process sandbox at {sb.aws_url} (state is lost when this command ends; "
-                f"run 'eks-assist sandbox start' to keep one running between commands){note}"
-            )
-    for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-        os.environ.pop(k, None)
-    os.environ.update(env)
-    return started
-
-
-# What AWS accepts, checked before any call: a malformed value otherwise reaches the endpoint
-# (an HTML 404 from a path like '../x', a 500 for an unknown region) or becomes a crash.
-_RUN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,63}")
-MAX_LIMIT = 100_000
-
-
-def _check_region(region: str | None) -> None:
-    # Against botocore's partition data: an unknown region costs a long timeout at AWS otherwise.
-    problem = region_problem(region) if region is not None else None
-    if problem:
-        raise_input(f"--region: {problem}")
-
-
-def check_cluster_name(value: str, flag: str) -> str:
-    """``value`` if it is a valid EKS cluster name; InputError naming ``flag`` otherwise."""
-    if not CLUSTER_NAME.fullmatch(value):
-        raise_input(
-            f"{flag}: {shown(value)} is not an EKS cluster name "
-            "(1-100 letters, digits, '-' and '_', starting with a letter or digit)"
-        )
-    return value
-
-
-def check_run_id(value: str) -> str:
-    """A run id or prefix: letters, digits and '-'. Store lookups match prefixes, so '%' or '' would match any run."""
-    if not _RUN_ID.fullmatch(value):
-        raise_input(f"{shown(value)} is not a run id (like 20260101-120000-abcdef, or a prefix of one; see: eks-assist runs)")
-    return value
-
-
-def check_limit(value: int) -> int:
-    if not 1 <= value <= MAX_LIMIT:
-        raise_input(f"--limit must be between 1 and {MAX_LIMIT}, got {value}")
-    return value
-
-
-def _aws(args: argparse.Namespace, region: str | None, ctx: dict[str, Any]) -> Any:
-    from assistant.clients.aws import AwsContext
-
-    _check_region(args.region)
-    if getattr(args, "sandbox", False):
-        if args.profile:
-            raise_input("--profile cannot be combined with --sandbox")
-        _sandbox_env(ctx)
-    return AwsContext(region=args.region or region, profile=None if args.sandbox else args.profile)
-
-
-def raise_input(msg: str) -> None:
-    from assistant.errors import InputError
-
-    raise InputError(msg)
 
 
 def _options(args: argparse.Namespace) -> Any:
@@ -380,11 +259,11 @@ class _Progress:
                     return
                 self.last[ev.step] = (ev.ts, status)
             pct = f" {ev.fraction * 100:3.0f}%" if ev.fraction is not None else ""
-            _err(f"  [{ev.elapsed:7.1f}s]   {ev.step}: {ev.message}{pct}")
+            err(f"  [{ev.elapsed:7.1f}s]   {ev.step}: {ev.message}{pct}")
             return
         if mark:
             label = f"{ev.step}: " if ev.step else ""
-            _err(f"  [{ev.elapsed:7.1f}s] {mark} {label}{ev.message}")
+            err(f"  [{ev.elapsed:7.1f}s] {mark} {label}{ev.message}")
 
 
 def _confirm(plan: Any, kind: str = "apply", cluster: str = "") -> bool:
@@ -408,17 +287,21 @@ def _confirm(plan: Any, kind: str = "apply", cluster: str = "") -> bool:
 
 
 def cmd_validate(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
-    from assistant.engine import Engine, load
-    from assistant.store import open_store
+    # Only the spec package for static checks: the planner and the action registry load when
+    # AWS checks are asked for.
+    from assistant.spec import load_spec
 
-    loaded = load(args.file)
+    loaded = load_spec(args.file)
     checked = "static checks"
     if args.preflight or args.sandbox:
-        aws = _aws(args, loaded.spec.metadata.region, ctx)
+        from assistant.engine import Engine
+        from assistant.store import open_store
+
+        aws = aws_context(args, loaded.spec.metadata.region, ctx)
         Engine(aws, open_store()).check_spec(loaded)
         checked = "static and AWS checks"
     if args.output == "json":
-        _print_json({"valid": True, "file": args.file, "cluster": loaded.spec.metadata.name, "checks": checked})
+        print_json({"valid": True, "file": args.file, "cluster": loaded.spec.metadata.name, "checks": checked})
     else:
         print(
             f"{args.file}: valid ({checked}): cluster {loaded.spec.metadata.name} in {loaded.spec.metadata.region}, "
@@ -431,7 +314,7 @@ def _engine(args: argparse.Namespace, ctx: dict[str, Any], region: str | None, q
     from assistant.engine import Engine
     from assistant.store import open_store
 
-    aws = _aws(args, region, ctx)
+    aws = aws_context(args, region, ctx)
     opts = _options(args) if hasattr(args, "parallelism") else None
     ctx["progress"] = _Progress(quiet)
     return Engine(aws, open_store(), sink=ctx["progress"], options=opts)
@@ -445,7 +328,7 @@ def cmd_plan(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     engine = _engine(args, ctx, loaded.spec.metadata.region)
     planning = engine.plan(loaded, args.playbook)
     if args.output == "json":
-        _print_json(planning.plan.to_json())
+        print_json(planning.plan.to_json())
     else:
         print(render_text(planning.plan, show_noop=args.all))
     return EXIT_OK
@@ -475,7 +358,7 @@ def _apply(args: argparse.Namespace, ctx: dict[str, Any], kind: str) -> int:
             print(render_text(planning.plan))
         if not planning.plan.has_changes:
             if args.output == "json":
-                _print_json({"planHash": planning.plan.hash, "changed": False, "runId": None})
+                print_json({"planHash": planning.plan.hash, "changed": False, "runId": None})
             else:
                 print("\nNothing to do.")
             return EXIT_OK
@@ -489,19 +372,10 @@ def _apply(args: argparse.Namespace, ctx: dict[str, Any], kind: str) -> int:
         approved, method = planning.plan.hash, "tty"
     run_id, outputs = engine.apply(loaded, approved, approver, method, playbook=playbook, kind=kind)
     if args.output == "json":
-        _print_json({"runId": run_id, "outputs": outputs, "changed": True})
+        print_json({"runId": run_id, "outputs": outputs, "changed": True})
     else:
         print_outputs(f"{kind.capitalize()} complete (run {run_id}).", outputs)
     return EXIT_OK
-
-
-def print_outputs(headline: str, outputs: dict[str, Any]) -> None:
-    """The end-of-run summary; the CA bundle is shortened, never printed whole."""
-    print(f"\n{headline}")
-    for k, v in outputs.items():
-        if k == "certificateAuthority" and v:
-            v = f"{str(v)[:24]}… ({len(str(v))} chars)"
-        print(f"  {k}: {v}")
 
 
 def cmd_apply(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
@@ -517,7 +391,7 @@ def cmd_status(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     engine = _engine(args, ctx, None, quiet=True)
     st = engine.status(args.cluster)
     if args.output == "json":
-        _print_json(st)
+        print_json(st)
         return EXIT_OK
     print(f"Cluster   {st['name']}  ({st['status']})")
     print(f"Region    {st['region']}")
@@ -578,7 +452,7 @@ def cmd_runs(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
             d = {k: v for k, v in run.__dict__.items() if k not in ("spec_source", "plan")}
             d["status"] = _effective_status(run)
             d["steps"] = [s.__dict__ for s in steps]
-            _print_json(d)
+            print_json(d)
             return EXIT_OK
         print(f"Run {run.id}  {run.kind} {run.playbook}  {_effective_status(run)}  ({_age(run.created_at)})")
         print(f"Spec {run.spec_file}  account {run.account}  region {run.region}")
@@ -591,7 +465,7 @@ def cmd_runs(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
         return EXIT_OK
     runs = store.list_runs(args.limit)
     if args.output == "json":
-        _print_json(
+        print_json(
             [
                 {
                     "id": r.id,
@@ -627,7 +501,7 @@ def cmd_resume(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     engine = _engine(args, ctx, run.region, quiet=args.output == "json")
     run_id, outputs = engine.resume(args.run_id)
     if args.output == "json":
-        _print_json({"runId": run_id, "outputs": outputs})
+        print_json({"runId": run_id, "outputs": outputs})
     else:
         print(f"\nRun {run_id} resumed and converged.")
         for k, v in outputs.items():
@@ -641,11 +515,11 @@ def cmd_schema(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     if args.actions:
         from assistant.actions import registry
 
-        _print_json(registry.catalogue())
+        print_json(registry.catalogue())
     else:
         from assistant.spec import spec_json_schema
 
-        _print_json(spec_json_schema())
+        print_json(spec_json_schema())
     return EXIT_OK
 
 
@@ -678,7 +552,7 @@ def cmd_access(args: argparse.Namespace, ctx: dict[str, Any]) -> int:
     from assistant.cli import access as access_cli
 
     check_cluster_name(args.cluster, "--cluster")
-    _check_region(args.region)
+    check_region(args.region)
 
     return access_cli.run(args)
 
@@ -710,31 +584,12 @@ VERBS = {
 }
 
 
-def _aws_error(exc: BaseException) -> str | None:
-    """A plain message for AWS client errors that are not ours, or None."""
-    mod = type(exc).__module__
-    if not mod.startswith(("botocore", "boto3", "urllib3")):
-        return None
-    name = type(exc).__name__
-    if name == "EndpointConnectionError":
-        return f"cannot reach AWS: {exc}. Check your network, AWS_ENDPOINT_URL, or run with --sandbox"
-    if name in ("NoCredentialsError", "PartialCredentialsError"):
-        return "no AWS credentials found: use --profile, AWS_PROFILE or AWS_ACCESS_KEY_ID (or --sandbox)"
-    if name in ("SSOTokenLoadError", "UnauthorizedSSOTokenError", "TokenRetrievalError"):
-        return f"AWS SSO login needed: run 'aws sso login' for this profile ({exc})"
-    resp = getattr(exc, "response", None)
-    if isinstance(resp, dict) and "Error" in resp:
-        err = resp["Error"]
-        return f"AWS error {err.get('Code')}: {err.get('Message')}"
-    return f"AWS error: {exc}"
-
-
 def _handler(verb: str | None) -> Any:
     """The function for ``verb``: ours, a front end's, or (no verb) a front end's default."""
-    from assistant.plugins import discover
-
     if verb in VERBS:
         return VERBS[verb]
+    from assistant.plugins import discover
+
     for frontend in discover():
         if verb is None and hasattr(frontend, "default"):
             return frontend.default
@@ -766,7 +621,10 @@ def _interrupted(args: argparse.Namespace, ctx: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    """Run ``eks-assist`` with ``argv`` (default: the process's arguments); returns the exit code."""
+    words = sys.argv[1:] if argv is None else argv
+    # A built-in verb needs no front end: skip scanning the installed entry points for it.
+    parser = build_parser(frontends=not (words and words[0] in VERBS))
     args = parser.parse_args(argv)
     if not args.verb and not (sys.stdin.isatty() and sys.stdout.isatty()):
         # No terminal (CI, pipes): nobody could use the wizard.
@@ -776,21 +634,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _handler(args.verb)(args, ctx)
     except KeyboardInterrupt:
-        _err(_interrupted(args, ctx))
+        err(_interrupted(args, ctx))
         return EXIT_INTERRUPTED
     except Exception as exc:
         from assistant.errors import EksAssistError, InputError
 
         if isinstance(exc, InputError):
             for p in exc.problems:
-                _err(f"error: {p}")
+                err(f"error: {p}")
             return exc.exit_code
         if isinstance(exc, EksAssistError):
-            _err(f"error: {exc}")
+            err(f"error: {exc}")
             return exc.exit_code
-        msg = _aws_error(exc)
+        from assistant.clients.aws import aws_error_message
+
+        msg = aws_error_message(exc)
         if msg:
-            _err(f"error: {msg}")
+            err(f"error: {msg}")
             return EXIT_FAILED
         if type(exc).__module__ == "sqlite3":
             # The store failed after it opened (locked by another process, damaged pages, disk full).
@@ -798,11 +658,11 @@ def main(argv: list[str] | None = None) -> int:
 
             fault = explain_fault(exc)
             if fault is not None:
-                _err(f"error: {fault}")
+                err(f"error: {fault}")
                 return fault.exit_code
         if args.debug:
             raise
-        _err(f"internal error: {type(exc).__name__}: {exc}\n(re-run with --debug for a traceback, and please report it)")
+        err(f"internal error: {type(exc).__name__}: {exc}\n(re-run with --debug for a traceback, and please report it)")
         return EXIT_FAILED
     finally:
         sb = ctx.get("sandbox")

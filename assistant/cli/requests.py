@@ -14,10 +14,8 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
-POLL_SECONDS = 1.0
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -130,66 +128,24 @@ def run(args: argparse.Namespace, engine: Any, loaded: Any, playbook: str, kind:
     return _wait_and_apply(args, engine, requests, req.id, notify)
 
 
-def wait_for_approval(requests: Any, request_id: str, cancelled: Callable[[], bool] = lambda: False) -> Any:
-    """Poll until the request is approved (returned) or decided otherwise (ApprovalError); then claim it.
-
-    ``cancelled()`` turning true withdraws the request (the wizard's Cancel).
-    """
-    from assistant.errors import ApprovalError
-
-    while True:
-        requests.expire_due()
-        req = requests.get(request_id)
-        if req.status == "approved":
-            break
-        if req.status != "pending":
-            why = f" by {req.decided_by}" if req.decided_by else ""
-            reason = f": {req.reason}" if req.reason else ""
-            raise ApprovalError(f"request {req.id} was {req.status}{why}{reason}; nothing was changed")
-        if cancelled():
-            requests.cancel(request_id, req.requester)
-            raise ApprovalError(f"request {req.id} was withdrawn while waiting for approval; nothing was changed")
-        time.sleep(POLL_SECONDS)
-    if not requests.claim(request_id):
-        raise ApprovalError(f"request {request_id} was already claimed by another process; not applying it twice")
-    return req
-
-
-def execute_and_report(requests: Any, engine: Any, request_id: str, notify: Any, where: str) -> tuple[str, dict[str, Any]]:
-    """Apply a claimed request, then show the outcome on its Slack message and thread."""
-    try:
-        run_id, outputs = requests.execute(engine, request_id)
-    except Exception as exc:
-        _reply(notify, requests.get(request_id), f"Apply of {request_id} did not finish: {str(exc).splitlines()[0]}")
-        raise
-    _reply(
-        notify, requests.get(request_id), f"Applied (run {run_id}) from the {where}. Endpoint: {outputs.get('endpoint') or '-'}"
-    )
-    return run_id, outputs
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _wait_and_apply(args: argparse.Namespace, engine: Any, requests: Any, request_id: str, notify: Any) -> int:
+    from assistant.governance.requests import execute_and_report, wait_for_approval
+
     if args.output == "text":
         print("Waiting for the decision (Ctrl-C stops waiting; the request stays open in Slack)...", file=sys.stderr)
     req = wait_for_approval(requests, request_id)
     approvers = ", ".join(a["approver"] for a in req.approvals)
     if args.output == "text":
         print(f"Approved by {approvers}. Applying.", file=sys.stderr)
-    run_id, outputs = execute_and_report(requests, engine, request_id, notify, "CLI")
+    run_id, outputs = execute_and_report(requests, engine, request_id, notify, "CLI", warn=_warn)
     if args.output == "json":
         print(json.dumps({"requestId": request_id, "runId": run_id, "outputs": outputs, "changed": True}, indent=2, default=str))
     else:
-        from assistant.cli.main import print_outputs
+        from assistant.cli.common import print_outputs
 
         print_outputs(f"{req.kind.capitalize()} complete (run {run_id}), approved by {approvers}.", outputs)
     return 0
-
-
-def _reply(notify: Any, req: Any, text: str) -> None:
-    # The approval message shows the request's final state (applied, failed, superseded) and
-    # the thread says what happened. Both are courtesies: the run's result stands either way.
-    try:
-        notify.update_request(req, note=text)
-        notify.post_text(req, text)
-    except Exception as exc:
-        print(f"warning: could not post to Slack: {exc}", file=sys.stderr)

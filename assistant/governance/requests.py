@@ -33,6 +33,9 @@ from assistant.spec import LoadedSpec, parse_spec
 from assistant.spec.source import loads
 from assistant.store import Store
 
+# How often a waiting front end re-reads a pending request.
+POLL_SECONDS = 1.0
+
 OPEN = ("pending", "approved")
 FINAL = ("rejected", "expired", "succeeded", "failed", "superseded", "cancelled")
 
@@ -385,6 +388,60 @@ class Requests:
             req.plan_hash,
             {"cluster": req.cluster, "account": req.account, "region": req.region, "requester": req.requester, **data},
         )
+
+
+def wait_for_approval(requests: Requests, request_id: str, cancelled: Callable[[], bool] = lambda: False) -> ChangeRequest:
+    """Poll until the request is approved (returned) or decided otherwise (ApprovalError); then claim it.
+
+    ``cancelled()`` turning true withdraws the request (the wizard's Cancel).
+    """
+    while True:
+        requests.expire_due()
+        req = requests.get(request_id)
+        if req.status == "approved":
+            break
+        if req.status != "pending":
+            why = f" by {req.decided_by}" if req.decided_by else ""
+            reason = f": {req.reason}" if req.reason else ""
+            raise ApprovalError(f"request {req.id} was {req.status}{why}{reason}; nothing was changed")
+        if cancelled():
+            requests.cancel(request_id, req.requester)
+            raise ApprovalError(f"request {req.id} was withdrawn while waiting for approval; nothing was changed")
+        time.sleep(POLL_SECONDS)
+    if not requests.claim(request_id):
+        raise ApprovalError(f"request {request_id} was already claimed by another process; not applying it twice")
+    return req
+
+
+def execute_and_report(
+    requests: Requests, engine: Engine, request_id: str, notify: Any, where: str, *, warn: Callable[[str], None]
+) -> tuple[str, dict[str, Any]]:
+    """Apply a claimed request, then show the outcome on its Slack message and thread.
+
+    ``warn`` hears when Slack could not be told: the run's result stands either way.
+    """
+    try:
+        run_id, outputs = requests.execute(engine, request_id)
+    except Exception as exc:
+        _reply(notify, requests.get(request_id), f"Apply of {request_id} did not finish: {str(exc).splitlines()[0]}", warn)
+        raise
+    _reply(
+        notify,
+        requests.get(request_id),
+        f"Applied (run {run_id}) from the {where}. Endpoint: {outputs.get('endpoint') or '-'}",
+        warn,
+    )
+    return run_id, outputs
+
+
+def _reply(notify: Any, req: ChangeRequest, text: str, warn: Callable[[str], None]) -> None:
+    # The approval message shows the request's final state (applied, failed, superseded) and
+    # the thread says what happened. Both are courtesies: the run's result stands either way.
+    try:
+        notify.update_request(req, note=text)
+        notify.post_text(req, text)
+    except Exception as exc:
+        warn(f"could not post to Slack: {exc}")
 
 
 def release_cluster_lock(

@@ -4,7 +4,8 @@
 Two sources map IAM principals into Kubernetes: the ``kube-system/aws-auth`` ConfigMap and
 EKS access entries (with access policies). Which ones EKS consults depends on the cluster's
 authentication mode: CONFIG_MAP reads only aws-auth, API only access entries, and
-API_AND_CONFIG_MAP both, access entries first.
+API_AND_CONFIG_MAP both, access entries first. :func:`read_mappings` reads both from a live
+cluster (read-only).
 """
 
 from __future__ import annotations
@@ -232,3 +233,72 @@ def session_hint(arn: str) -> str | None:
     """For an assumed-role session ARN, the role ARN EKS actually matches."""
     m = STS_ARN.match(arn)
     return f"arn:aws:iam::{m.group(2)}:role/{m.group(3)}" if m else None
+
+
+def read_mappings(aws: Any, cluster: str) -> tuple[str, list[Mapping], list[str]]:
+    """(authentication mode, every mapping from both sources, notes) for ``cluster``."""
+    import botocore.exceptions
+
+    from assistant.clients.kube import api_client
+    from assistant.identity import awsauth
+
+    eks = aws.client("eks")
+    try:
+        c = eks.describe_cluster(name=cluster)["cluster"]
+    except botocore.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise InputError(f"no EKS cluster named '{cluster}' in {aws.region}") from None
+        raise
+    mode = (c.get("accessConfig") or {}).get("authenticationMode", "CONFIG_MAP")
+    mappings: list[Mapping] = []
+    notes: list[str] = []
+    if mode != "CONFIG_MAP":
+        for page in eks.get_paginator("list_access_entries").paginate(clusterName=cluster):
+            for arn in page["accessEntries"]:
+                e = eks.describe_access_entry(clusterName=cluster, principalArn=arn)["accessEntry"]
+                policies = []
+                for pp in eks.get_paginator("list_associated_access_policies").paginate(clusterName=cluster, principalArn=arn):
+                    for pol in pp["associatedAccessPolicies"]:
+                        scope = pol.get("accessScope") or {}
+                        policies.append(
+                            {
+                                "policy": pol["policyArn"].rsplit("/", 1)[1],
+                                "scope": scope.get("type", "cluster"),
+                                "namespaces": list(scope.get("namespaces") or []),
+                            }
+                        )
+                mappings.append(
+                    Mapping(
+                        "access-entry",
+                        arn,
+                        e.get("username"),
+                        list(e.get("kubernetesGroups") or []),
+                        policies=policies,
+                        type=e.get("type", "STANDARD"),
+                    )
+                )
+    import kubernetes.client
+
+    core = kubernetes.client.CoreV1Api(api_client(aws, cluster))
+    try:
+        cm = core.read_namespaced_config_map("aws-auth", "kube-system")
+    except kubernetes.client.ApiException as exc:
+        if exc.status != 404:
+            raise
+        cm = None
+        notes.append("kube-system/aws-auth does not exist")
+    if cm is not None:
+        doc = awsauth.AwsAuth.parse(dict(cm.data or {}))
+        for section in awsauth.SECTIONS:
+            for key, value in doc.entries(section).items():
+                if section == "mapAccounts":
+                    mappings.append(Mapping("aws-auth", key, None, [], section=section))
+                else:
+                    mappings.append(
+                        Mapping("aws-auth", key, value.get("username"), list(value.get("groups") or []), section=section)
+                    )
+    if mode == "API":
+        notes.append("authenticationMode API: EKS ignores aws-auth")
+    if mode == "CONFIG_MAP":
+        notes.append("authenticationMode CONFIG_MAP: the cluster has no access entries")
+    return mode, mappings, notes

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from assistant.clients.local_sandbox import LocalSandbox
 from assistant.errors import InputError, Problem
 
 ExecKind = Literal["aws", "builtin"]
@@ -118,22 +119,9 @@ def is_loopback(url: str | None) -> bool:
         return False
 
 
-def is_sandbox_endpoint(url: str | None) -> bool:
-    """True when ``url`` is a loopback endpoint of a sandbox (running in this process or published)."""
-    if not is_loopback(url):
-        return False
-    from assistant.sandbox import statefile
-
-    info = statefile.read()
-    if info is not None and info.aws_url.rstrip("/") == str(url).rstrip("/"):
-        return True
-    from assistant.sandbox import sandbox as sandbox_module
-
-    running = sandbox_module._running
-    try:
-        return running is not None and running.aws_url.rstrip("/") == str(url).rstrip("/")
-    except Exception:
-        return False
+def is_sandbox_endpoint(url: str | None, sandbox: LocalSandbox | None) -> bool:
+    """True when ``url`` is a loopback endpoint that ``sandbox`` (given by the entry point) serves."""
+    return sandbox is not None and is_loopback(url) and sandbox.serves(url)
 
 
 def exec_config(cluster: ClusterInfo, options: ExecOptions) -> dict[str, Any]:
@@ -550,8 +538,12 @@ def write(
     options: ExecOptions,
     path: str | os.PathLike[str] | None = None,
     alias: str | None = None,
+    sandbox: LocalSandbox | None = None,
 ) -> WriteResult:
-    """Merge our entries into the kubeconfig at ``path`` (default :func:`default_path`) and make ours current."""
+    """Merge our entries into the kubeconfig at ``path`` (default :func:`default_path`) and make ours current.
+
+    ``sandbox``, from the entry point, records a sandbox cluster's context so the sandbox removes it when it stops.
+    """
     # Write through a symlinked kubeconfig to its target, as kubectl does.
     given = resolve_path(path)
     target = Path(os.path.realpath(given))
@@ -574,23 +566,17 @@ def write(
         else:
             text = read_text(target) or ""
             _atomic_write(target, merge(text, entries, context, str(target)))
-    _record_for_sandbox(cluster, options, target, context)
+    _record_for_sandbox(cluster, options, target, context, sandbox)
     return WriteResult("no-op" if op == "no-op" else "create" if op == "create" else "update", target, context)
 
 
-def _record_for_sandbox(cluster: ClusterInfo, options: ExecOptions, path: Path, context: str) -> None:
-    """A context for a cluster of the published sandbox is recorded, so that the sandbox removes it when it stops."""
-    if not options.sandbox:
+def _record_for_sandbox(
+    cluster: ClusterInfo, options: ExecOptions, path: Path, context: str, sandbox: LocalSandbox | None
+) -> None:
+    """A context for a cluster of the sandbox is recorded, so that the sandbox removes it when it stops."""
+    if not options.sandbox or sandbox is None:
         return
-    from assistant.sandbox import statefile
-
-    info = statefile.read()
-    endpoint = (options.sandbox_endpoint or "").rstrip("/")
-    if info is None or not cluster.endpoint.startswith(info.k8s_url.rstrip("/") + "/"):
-        return
-    if endpoint and endpoint != info.aws_url.rstrip("/"):
-        return
-    statefile.record_kubeconfig(statefile.KubeconfigRecord(str(path), cluster.arn, cluster.name, context, cluster.endpoint))
+    sandbox.record_context(str(path), cluster.arn, cluster.name, context, cluster.endpoint, options.sandbox_endpoint or "")
 
 
 # -- removal (destroy, and a sandbox that stops) ---------------------------------------------

@@ -208,7 +208,8 @@ def _mask_unknown(value: Any) -> Any:
     return value
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """One value as a plan shows it: JSON-like, with unknowns as "(known after apply)"."""
     if isinstance(value, Unknown):
         return "(known after apply)"
     if value is None:
@@ -234,13 +235,13 @@ def render_text(plan: Plan, *, show_noop: bool = False) -> str:
         lines.append(head)
         if c.op is Op.CREATE:
             for k, v in sorted((c.after or {}).items()):
-                lines.append(f"      + {k}: {_fmt(v)}")
+                lines.append(f"      + {k}: {format_value(v)}")
         elif c.op is Op.DELETE:
             for k, v in sorted((c.before or {}).items()):
-                lines.append(f"      - {k}: {_fmt(v)}")
+                lines.append(f"      - {k}: {format_value(v)}")
         elif c.op in (Op.UPDATE, Op.REPLACE):
             for k, b, a in c.field_diff():
-                lines.append(f"      ~ {k}: {_fmt(b)} -> {_fmt(a)}")
+                lines.append(f"      ~ {k}: {format_value(b)} -> {format_value(a)}")
         for note in c.notes:
             lines.append(f"      ! {note}")
         lines.append("")

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from assistant.actions import registry
 from assistant.actions.base import Action, ActionContext, Planned
+from assistant.clients.local_sandbox import LocalSandbox
 from assistant.errors import InputError, Problem
 from assistant.planning.plan import Change, Op, Plan, Unknown
 from assistant.playbook import templating
@@ -217,6 +218,7 @@ def build_plan(
     warnings: list[str] | None = None,
     session: Any = None,
     no_local_files: str = "",
+    sandbox: LocalSandbox | None = None,
 ) -> Planning:
     """Plan a playbook against a spec. Makes read-only calls only.
 
@@ -234,7 +236,7 @@ def build_plan(
             changes.append(Change(inst.id, inst.action_name, Op.NOOP, "not applicable here", notes=[no_local_files]))
             continue
         ctx = step_context(inst, instances, outputs, base)
-        actx = ActionContext(client=client, account=account, region=region, step=inst.id, session=session)
+        actx = ActionContext(client=client, account=account, region=region, step=inst.id, session=session, sandbox=sandbox)
         _, _, planned = plan_instance(inst, ctx, actx)
         outputs[inst.id] = planned.outputs
         changes.append(

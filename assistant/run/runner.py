@@ -21,6 +21,7 @@ from typing import Any
 
 from assistant.actions import registry
 from assistant.actions.base import ActionContext
+from assistant.clients.local_sandbox import LocalSandbox
 from assistant.errors import EksAssistError, InputError, RunFailed
 from assistant.planning.plan import Op, Plan, Unknown, is_unknown
 from assistant.planning.planner import Instance, Planning, render_args, step_context
@@ -89,9 +90,11 @@ class Runner:
         sink: EventSink,
         options: RunOptions | None = None,
         session: Any = None,
+        sandbox: LocalSandbox | None = None,
     ) -> None:
         self.store = store
         self.session = session
+        self.sandbox = sandbox
         self.client = client
         self.account = account
         self.region = region
@@ -139,6 +142,7 @@ class Runner:
             wait_timeout=self.options.wait_timeout,
             cancelled=self.cancel_event.is_set,
             session=self.session,
+            sandbox=self.sandbox,
         )
         args = render_args(inst, type(action), ctx)
         if is_unknown(args.model_dump()):

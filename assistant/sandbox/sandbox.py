@@ -32,6 +32,12 @@ _running_lock = threading.Lock()
 _running: Sandbox | None = None
 
 
+def running() -> Sandbox | None:
+    """The sandbox started in this process and not yet stopped, if any."""
+    with _running_lock:
+        return _running
+
+
 def _require_free_port(host: str, port: int) -> None:
     """A clear error for a taken port (werkzeug would print its own message and exit)."""
     if port == 0:

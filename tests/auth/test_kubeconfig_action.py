@@ -13,6 +13,7 @@ from assistant.clients.aws import AwsContext
 from assistant.engine import Engine
 from assistant.planning.plan import Op
 from assistant.sandbox import Sandbox
+from assistant.sandbox.link import SandboxLink
 from assistant.spec import load_spec
 from assistant.store import open_store
 
@@ -48,7 +49,8 @@ def test_kubeconfig_playbook_plans_then_writes_once(sandbox: Sandbox, cli: CliRu
     r = cli("apply", "-f", DEMO, "--approve", json.loads(cli("plan", "-f", DEMO, "-o", "json").out)["hash"], "--poll-max", "0.1")
     assert r.code == 0, r.err
 
-    aws = AwsContext(region="us-east-1")
+    # As the CLI does: the entry point tells the engine which endpoints are the sandbox's.
+    aws = AwsContext(region="us-east-1", sandbox=SandboxLink())
     log = CallLog(aws)
     planning = Engine(aws, open_store()).plan(load_spec(spec), "kubeconfig")
     assert log.mutating == [] and not config.exists()

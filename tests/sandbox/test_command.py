@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.cli import sandbox as sandbox_options
 from assistant.errors import SandboxError
 from assistant.sandbox import command, statefile
 
@@ -25,8 +26,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eks-assist sandbox")
-    command.add_arguments(parser)
+    sandbox_options.add_arguments(parser)
     return parser
+
+
+def test_cli_options_name_the_sandbox_own_defaults_and_profiles() -> None:
+    # The CLI restates these so --help need not import the sandbox; they must not drift apart.
+    from assistant.sandbox.latency import PROFILE_NAMES
+
+    assert (sandbox_options.DEFAULT_PORT, sandbox_options.DEFAULT_K8S_PORT) == (command.DEFAULT_PORT, command.DEFAULT_K8S_PORT)
+    assert sandbox_options.PROFILE_NAMES == PROFILE_NAMES
 
 
 def test_defaults() -> None:
@@ -132,7 +141,7 @@ def test_taken_default_ports_give_free_ones(background: list[int]) -> None:
     import socket
 
     holders = []
-    for port in (command.DEFAULT_PORT, command.DEFAULT_K8S_PORT):
+    for port in (sandbox_options.DEFAULT_PORT, sandbox_options.DEFAULT_K8S_PORT):
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", port))
@@ -146,7 +155,9 @@ def test_taken_default_ports_give_free_ones(background: list[int]) -> None:
         background.append(json.loads(started.stdout)["pid"])
         info = statefile.find_running()
         assert info is not None
-        assert not info.aws_url.endswith(f":{command.DEFAULT_PORT}") and not info.k8s_url.endswith(f":{command.DEFAULT_K8S_PORT}")
+        assert not info.aws_url.endswith(f":{sandbox_options.DEFAULT_PORT}") and not info.k8s_url.endswith(
+            f":{sandbox_options.DEFAULT_K8S_PORT}"
+        )
     finally:
         for s in holders:
             s.close()

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from textual.widgets import Static
 
-from assistant.cli import main as cli
+from assistant.cli import common as cli
 from assistant.sandbox import Sandbox, statefile
 from tui.cli_hook import sandbox_farewell
 
@@ -55,7 +55,7 @@ def _wizard(ctx: dict[str, Any], progress: list[float]) -> Any:
             progress.append(seconds)
             report(seconds)
 
-        return cli._sandbox_env(ctx, quiet=True, background=seen)
+        return cli.sandbox_env(ctx, quiet=True, background=seen)
 
     app.before_connect = hook
     return app

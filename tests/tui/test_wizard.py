@@ -179,7 +179,7 @@ def _state_matches_what_was_entered() -> bool:
     assert "ENABLE_PREFIX_DELEGATION" in (addon.get("configurationValues") or "")
 
     # aws-auth maps the node role (read through the cluster's own Kubernetes API, as kubectl would).
-    from assistant.cli.access import read_mappings
+    from assistant.identity.access import read_mappings
 
     _mode, mappings, _notes = read_mappings(AwsContext(region="us-east-1"), "walk")
     node_role = f"arn:aws:iam::{ACCOUNT}:role/walk-us-east-1-node-role"

@@ -53,8 +53,8 @@ def test_render_text() -> None:
 
 
 def test_unknowns_inside_lists_and_maps_render_as_known_after_apply() -> None:
-    from assistant.planning.plan import _fmt
+    from assistant.planning.plan import format_value
 
-    assert _fmt([Unknown("steps.a.id"), "x"]) == '[(known after apply), "x"]'
-    assert _fmt({"k": Unknown("steps.a.id")}) == '{"k": (known after apply)}'
-    assert "\\u0000" not in _fmt({"k": [Unknown("steps.a.id")]})
+    assert format_value([Unknown("steps.a.id"), "x"]) == '[(known after apply), "x"]'
+    assert format_value({"k": Unknown("steps.a.id")}) == '{"k": (known after apply)}'
+    assert "\\u0000" not in format_value({"k": [Unknown("steps.a.id")]})

@@ -23,20 +23,12 @@ from assistant.planning.planner import Planning
 from assistant.spec import LoadedSpec
 
 from ..bridge import Bridge, RunEvent, RunHandle, plain_error
+from ..widgets.run_status import STATUS_STYLE
 from ..widgets.step_bar import StepBar
 
 if TYPE_CHECKING:
     from ..app import EksAssistApp
 
-STATUS_STYLE = {
-    "waiting": "dim",
-    "running": "bold yellow",
-    "done": "green",
-    "failed": "bold red",
-    "skipped": "magenta",
-    "pending": "dim",
-    "applying": "yellow",
-}
 _EVENT_STATUS = {"step_started": "running", "step_done": "done", "step_failed": "failed", "step_skipped": "skipped"}
 
 

@@ -19,8 +19,8 @@ from textual.widgets import Button, Footer, Header, Static
 from assistant.store import StepRecord
 
 from ..widgets.fit_table import FitTable
+from ..widgets.run_status import STATUS_STYLE
 from ..widgets.step_bar import StepBar
-from .apply import STATUS_STYLE
 
 if TYPE_CHECKING:
     from ..app import EksAssistApp
@@ -214,12 +214,10 @@ class FailureScreen(_Outcome):
         self.action_resume()
 
     def action_resume(self) -> None:
-        from .apply import ApplyScreen
-
         if not self.steps():
             self.notify("There is no run to resume.", severity="warning")
             return
-        self.app.switch_screen(ApplyScreen("resume", run_id=self.run_id, cluster=self.cluster))
+        self.wizard.resume_run(self.run_id, self.cluster)
 
 
 __all__ = ["DoneScreen", "FailureScreen"]

@@ -301,7 +301,7 @@ class IamScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, group="access-check")
     def _check_live(self, conn: Connection, cluster: str, principal: str) -> None:
-        from assistant.cli.access import read_mappings
+        from assistant.identity.access import read_mappings
 
         try:
             mode, mappings, _notes = read_mappings(conn.aws, cluster)

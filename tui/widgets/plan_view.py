@@ -14,7 +14,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.widgets import Static
 
-from assistant.planning.plan import SYMBOLS, Change, Op, _fmt
+from assistant.planning.plan import SYMBOLS, Change, Op, format_value
 from assistant.planning.planner import Planning
 
 _STYLE = {Op.CREATE: "green", Op.UPDATE: "yellow", Op.REPLACE: "magenta", Op.DELETE: "red", Op.NOOP: "dim"}
@@ -46,11 +46,11 @@ def _change_lines(change: Change, text: Text, r: Callable[[str], str]) -> None:
         text.append(r(f"  ({change.reason})"), style="italic")
     text.append("\n")
     if change.op is Op.CREATE:
-        rows = [("+", k, _fmt(v)) for k, v in sorted((change.after or {}).items())]
+        rows = [("+", k, format_value(v)) for k, v in sorted((change.after or {}).items())]
     elif change.op is Op.DELETE:
-        rows = [("-", k, _fmt(v)) for k, v in sorted((change.before or {}).items())]
+        rows = [("-", k, format_value(v)) for k, v in sorted((change.before or {}).items())]
     else:
-        rows = [("~", k, f"{_fmt(b)} -> {_fmt(a)}") for k, b, a in change.field_diff()]
+        rows = [("~", k, f"{format_value(b)} -> {format_value(a)}") for k, b, a in change.field_diff()]
     for sym, key, value in rows:
         text.append(f"      {sym} {key}: ", style=style)
         text.append(r(f"{value}\n"))

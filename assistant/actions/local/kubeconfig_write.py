@@ -91,7 +91,7 @@ class KubeconfigWrite(Action):
 
     def _options(self, args: KubeconfigWriteArgs, ctx: ActionContext) -> kubeconfig.ExecOptions:
         endpoint = ctx.client("eks").meta.endpoint_url
-        sandbox = kubeconfig.is_sandbox_endpoint(endpoint)
+        sandbox = kubeconfig.is_sandbox_endpoint(endpoint, ctx.sandbox)
         return kubeconfig.ExecOptions(
             kind=args.exec_,
             profile=args.profile or os.environ.get("AWS_PROFILE") or None,
@@ -191,5 +191,5 @@ class KubeconfigWrite(Action):
         info = self._info(args, ctx)
         if info is None:
             raise RuntimeError(f"cluster {args.cluster} has no endpoint yet; the kubeconfig cannot be written")
-        result = kubeconfig.write(info, self._options(args, ctx), args.path, args.alias)
+        result = kubeconfig.write(info, self._options(args, ctx), args.path, args.alias, sandbox=ctx.sandbox)
         return {"path": str(result.path), "context": result.context}

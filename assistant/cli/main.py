@@ -632,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     ctx: dict[str, Any] = {}
     try:
-        return _handler(args.verb)(args, ctx)
+        return int(_handler(args.verb)(args, ctx))
     except KeyboardInterrupt:
         err(_interrupted(args, ctx))
         return EXIT_INTERRUPTED

@@ -19,6 +19,7 @@ not in the front ends:
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,7 @@ from typing import Any
 from assistant.engine import Engine, new_run_id
 from assistant.errors import ApprovalError, EksAssistError, InputError, PlanChangedError, RunFailed
 from assistant.governance import locks
+from assistant.governance.locks import Lock as ClusterLock
 from assistant.governance.policy import Policy
 from assistant.planning.plan import Op, Plan, render_text
 from assistant.spec import LoadedSpec, parse_spec
@@ -337,7 +339,7 @@ class Requests:
         self._audit(status, req, "", {"reason": reason[:2000]} if reason else {})
 
     # -- housekeeping ----------------------------------------------------------------
-    def expire_due(self) -> list[ChangeRequest]:
+    def expire_due(self) -> builtins.list[ChangeRequest]:
         """Expire every pending request past its TTL (releasing its lock); returns them."""
         out = []
         for req in self.list(limit=500, status="pending"):
@@ -348,7 +350,7 @@ class Requests:
         self.settle_orphans()
         return out
 
-    def settle_orphans(self, grace: float = 600.0) -> list[ChangeRequest]:
+    def settle_orphans(self, grace: float = 600.0) -> builtins.list[ChangeRequest]:
         """Requests left 'applying' by a process that died: mark them failed (their run is resumable).
 
         A request is orphaned when its run ended without the applier recording it, when the
@@ -370,11 +372,11 @@ class Requests:
             out.append(self.get(req.id))
         return out
 
-    def locks(self) -> list[locks.Lock]:
+    def locks(self) -> builtins.list[ClusterLock]:
         """Every cluster lock."""
         return locks.held(self.store)
 
-    def release_lock(self, cluster: str, *, admin: str, region: str | None = None) -> locks.Lock:
+    def release_lock(self, cluster: str, *, admin: str, region: str | None = None) -> ClusterLock:
         """An admin releases a stuck lock; a pending request holding it is cancelled."""
         if admin not in self.policy.admins:
             raise ApprovalError(f"{admin} is not an admin in the approval policy; only admins can release locks")

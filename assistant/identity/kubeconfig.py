@@ -641,7 +641,8 @@ def ours_for(data: dict[str, Any], arn: str, cluster_name: str, server: str | No
         written = ((clusters[0].get("cluster") or {}) if len(clusters) == 1 else {}).get("server")
         if written != server:
             return {}
-    contexts, kept = [], []
+    contexts: list[dict[str, Any]] = []
+    kept: list[dict[str, Any]] = []
     for c in data.get("contexts") or []:
         if not isinstance(c, dict):
             continue

@@ -83,13 +83,18 @@ def _parse(
     return steps, schema, sources, loc
 
 
-def _check_templates(step: Step, value: object, sub: tuple, ids: set[str], problems: list[Problem]) -> None:
+def _check_templates(step: Step, value: object, sub: tuple[str | int, ...], ids: set[str], problems: list[Problem]) -> None:
     allowed = ROOT_NAMES | ({step.schema.as_} if step.schema.foreach else set())
     _check_value(step.problem, allowed, value, sub, ids, problems)
 
 
 def _check_value(
-    at: Callable[[tuple, str], Problem], allowed: set[str], value: object, sub: tuple, ids: set[str], problems: list[Problem]
+    at: Callable[[tuple[str | int, ...], str], Problem],
+    allowed: set[str],
+    value: object,
+    sub: tuple[str | int, ...],
+    ids: set[str],
+    problems: list[Problem],
 ) -> None:
     """Every template in ``value`` must be a plain lookup from ``allowed`` roots (``at`` locates a problem)."""
     if isinstance(value, dict):

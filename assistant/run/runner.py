@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -106,6 +107,9 @@ class Runner:
         # this whether the step's AWS call went through, so it names what exists.
         self._reached: dict[str, tuple[str, str, str]] = {}
 
+    def _progress(self, run_id: str, step: str, message: str, fraction: float | None = None) -> None:
+        self._emit(run_id, "step_progress", step, message, fraction=fraction)
+
     def _emit(self, run_id: str, kind: str, step: str = "", message: str = "", **kw: Any) -> None:
         ev = Event(kind=kind, run_id=run_id, step=step, message=message, elapsed=time.monotonic() - self._t0, **kw)
         with contextlib.suppress(Exception):
@@ -136,7 +140,7 @@ class Runner:
             region=self.region,
             step=inst.id,
             run_token=run.id,
-            progress=lambda msg, frac=None: self._emit(run.id, "step_progress", inst.id, msg, fraction=frac),
+            progress=functools.partial(self._progress, run.id, inst.id),
             poll_min=self.options.poll_min,
             poll_max=self.options.poll_max,
             wait_timeout=self.options.wait_timeout,
@@ -210,9 +214,9 @@ class Runner:
         self._emit(run.id, "run_started", message=f"{run.kind} {run.playbook}: {len(instances)} steps")
         # A resume keeps the steps an earlier attempt finished as "done" (it re-checks them all the
         # same): reset to "pending", a resume killed early would leave a journal saying nothing was done.
-        finished = {s.step for s in self.store.steps(run.id) if s.status == "done"}
+        already_done = {s.step for s in self.store.steps(run.id) if s.status == "done"}
         for inst in instances:
-            if inst.id not in finished:
+            if inst.id not in already_done:
                 self.store.record_step(StepRecord(run.id, inst.id, "pending"))
         with approved_apply(approved.hash, run.id) as scope:
             pool = ThreadPoolExecutor(max_workers=max(1, self.options.parallelism), thread_name_prefix="eks-assist-step")
@@ -233,8 +237,8 @@ class Runner:
                         if self.cancel_event.is_set():
                             continue
                         if all(d in done for d in inst.deps):
-                            ctx = contextvars.copy_context()
-                            fut = pool.submit(ctx.run, self._run_instance, run, inst, planning, approved, outputs)
+                            copied = contextvars.copy_context()
+                            fut = pool.submit(copied.run, self._run_instance, run, inst, planning, approved, outputs)
                             running[fut] = inst.id
                     if not running:
                         break

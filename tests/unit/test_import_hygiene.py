@@ -126,12 +126,16 @@ def _loaded_after(code: str) -> set[str]:
 
 def test_importing_the_cli_loads_no_sandbox_planner_or_entry_point_scan() -> None:
     loaded = _loaded_after("import assistant.cli.main")
-    assert {m for m in loaded if _in(m, "assistant.sandbox", "assistant.planning", "assistant.actions", "importlib.metadata")} == set()
+    assert {
+        m for m in loaded if _in(m, "assistant.sandbox", "assistant.planning", "assistant.actions", "importlib.metadata")
+    } == set()
 
 
 def test_help_loads_no_sandbox_planner_or_engine() -> None:
     loaded = _loaded_after("from assistant.cli import main as cli\ncli.build_parser().format_help()")
-    assert {m for m in loaded if _in(m, "assistant.sandbox", "assistant.planning", "assistant.actions", "assistant.engine")} == set()
+    assert {
+        m for m in loaded if _in(m, "assistant.sandbox", "assistant.planning", "assistant.actions", "assistant.engine")
+    } == set()
 
 
 def test_validate_loads_no_planner_actions_engine_sandbox_or_front_end() -> None:

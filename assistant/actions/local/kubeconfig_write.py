@@ -172,22 +172,22 @@ class KubeconfigWrite(Action):
                 op, resource, before=before, after=after, reason="the cluster's endpoint is known after apply", outputs=outputs
             )
         entries = kubeconfig.desired_entries(info, self._options(args, ctx), args.alias)
-        op, _ = kubeconfig.plan_op(kubeconfig.resolve_path(args.path), entries, context)
-        after = _summary(entries, context)
-        if op == "no-op":
+        file_op, _ = kubeconfig.plan_op(kubeconfig.resolve_path(args.path), entries, context)
+        summary = _summary(entries, context)
+        if file_op == "no-op":
             return Planned(Op.NOOP, resource, outputs=outputs)
-        if op == "create":
-            return Planned(Op.CREATE, resource, before=None, after=after, outputs=outputs)
-        diff = [k for k in (after or {}) if (before or {}).get(k) != (after or {}).get(k)]
-        return Planned(Op.UPDATE, resource, before=before, after=after, reason=f"{', '.join(diff)} differ", outputs=outputs)
+        if file_op == "create":
+            return Planned(Op.CREATE, resource, before=None, after=summary, outputs=outputs)
+        diff = [k for k in (summary or {}) if (before or {}).get(k) != (summary or {}).get(k)]
+        return Planned(Op.UPDATE, resource, before=before, after=summary, reason=f"{', '.join(diff)} differ", outputs=outputs)
 
     def apply(
         self, args: KubeconfigWriteArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext
     ) -> dict[str, Any]:
         if args.state == "absent":
             assert current is not None
-            result = kubeconfig.remove(args.path, current["arn"], args.cluster)
-            return {"path": str(result.path), "contexts": result.contexts}
+            removed = kubeconfig.remove(args.path, current["arn"], args.cluster)
+            return {"path": str(removed.path), "contexts": removed.contexts}
         info = self._info(args, ctx)
         if info is None:
             raise RuntimeError(f"cluster {args.cluster} has no endpoint yet; the kubeconfig cannot be written")

@@ -354,7 +354,7 @@ def instance_types(aws: Any, *, use_cache: bool = True, clock: Callable[[], floa
         cached = _read_catalogue(path, now)
         if cached is not None:
             return cached
-    types = []
+    types: list[InstanceTypeInfo] = []
     for page in aws.client("ec2").get_paginator("describe_instance_types").paginate():
         types.extend(instance_type_info(it) for it in page["InstanceTypes"])
     types.sort(key=lambda t: t.name)

@@ -44,6 +44,10 @@ class Planned:
 ProgressFn = Callable[[str, float | None], None]
 
 
+def _no_progress(message: str, fraction: float | None = None) -> None:
+    """The default :attr:`ActionContext.progress`: reports nowhere."""
+
+
 @dataclass
 class ActionContext:
     """What an action may use: AWS clients, identity, progress reporting and wait tuning."""
@@ -53,7 +57,7 @@ class ActionContext:
     region: str
     step: str
     run_token: str = "plan"
-    progress: ProgressFn = lambda message, fraction=None: None
+    progress: ProgressFn = _no_progress
     poll_min: float = 2.0
     poll_max: float = 15.0
     wait_timeout: float = 3600.0

@@ -52,5 +52,6 @@ def api_client(aws: AwsContext, cluster: str, role_arn: str | None = None) -> An
             conf.api_key_prefix["authorization"] = "Bearer"
 
     refresh(cfg)
-    cfg.refresh_api_key_hook = refresh
+    # kubernetes declares the hook only as ``self.refresh_api_key_hook = None``, so mypy types it None.
+    cfg.refresh_api_key_hook = refresh  # type: ignore[assignment]
     return kubeguard.api_client(cfg)

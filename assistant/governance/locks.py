@@ -74,7 +74,7 @@ def _stale_at(now: float) -> Callable[[dict[str, Any]], bool]:
         if row.get("expires_at") is not None and row["expires_at"] < now:
             return True
         pid = row.get("pid")
-        return bool(pid) and row.get("host") == socket.gethostname() and not pid_alive(int(pid))
+        return bool(pid and row.get("host") == socket.gethostname() and not pid_alive(int(pid)))
 
     return stale
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.errors import InputError, Problem
 
 IPS_PER_PREFIX = 16
 LOW_CPU_CAP = 110
@@ -192,7 +192,7 @@ def validate_settings(settings: CniSettings, where: str = "cni") -> None:
     """Raise :class:`InputError` (exit 2) for a CNI combination the VPC CNI rejects."""
     problems = check_settings(settings)
     if problems:
-        raise InputError([f"{where}.{field}: {msg}" for field, msg in problems])
+        raise InputError([Problem(f"{where}.{field}: {msg}") for field, msg in problems])
 
 
 @dataclass(frozen=True)
@@ -292,7 +292,7 @@ def describe_instance_types(client: Callable[[str], Any], types: list[str]) -> d
         for t in missing:
             close = difflib.get_close_matches(t, known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.append(f"unknown instance type '{t}' in {ec2.meta.region_name}{hint}")
+            problems.append(Problem(f"unknown instance type '{t}' in {ec2.meta.region_name}{hint}"))
         raise InputError(problems)
     return nets
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.errors import Problem
 from assistant.spec.source import Locator, PathT
 
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -73,7 +74,7 @@ class Step:
     def action(self) -> str:
         return self.schema.action
 
-    def problem(self, sub: PathT, message: str, *, key: bool = False):
+    def problem(self, sub: PathT, message: str, *, key: bool = False) -> Problem:
         return self.locator.problem((*self.path, *sub), message, key=key)
 
 

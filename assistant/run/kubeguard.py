@@ -37,7 +37,7 @@ def _client_class() -> type:
     # Built on first use: importing ``kubernetes`` costs ~0.75 s and most commands never need it.
     import kubernetes.client
 
-    class GuardedApiClient(kubernetes.client.ApiClient):  # type: ignore[misc]
+    class GuardedApiClient(kubernetes.client.ApiClient):
         """An ApiClient that asks the guard before each request."""
 
         def call_api(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:

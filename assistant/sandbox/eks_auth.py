@@ -366,4 +366,5 @@ class CreatorRecordingEksFront(EksFront):
                 return  # a retried create keeps its first creator
             key_account = get_account_id_from(access_key)
             _uid, arn, _acct = sts_backends[key_account][get_partition(region)].get_caller_identity(access_key, region)
-            cluster.sandbox_creator_arn = canonical_arn(arn)
+            # Our record rides on moto's Cluster (it goes with the cluster); moto declares no such attribute.
+            cluster.sandbox_creator_arn = canonical_arn(arn)  # type: ignore[attr-defined]

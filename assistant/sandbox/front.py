@@ -38,7 +38,8 @@ def operation_of(service: str | None, environ: dict[str, Any], body: bytes) -> s
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         return str(target).rsplit(".", 1)[-1]
-    for text in (environ.get("QUERY_STRING", ""), body.decode("utf-8", "replace")):
+    query: str = environ.get("QUERY_STRING", "")
+    for text in (query, body.decode("utf-8", "replace")):
         action = parse_qs(text).get("Action")
         if action:
             return action[0]

@@ -91,7 +91,8 @@ def _state(account: str, region: str) -> _State:
     state = getattr(backend, "sandbox_quotas", None)
     if state is None:
         state = _State()
-        backend.sandbox_quotas = state
+        # Our record rides on moto's backend (so its reset clears it); moto declares no such attribute.
+        backend.sandbox_quotas = state  # type: ignore[attr-defined]
     return state
 
 
@@ -116,7 +117,7 @@ def _catalogue() -> dict[str, dict[str, dict[str, Any]]]:
         }
         for q in EKS_QUOTAS
     }
-    vpc = {q["QuotaCode"]: {k: v for k, v in q.items() if k != "QuotaArn"} for q in VPC_DEFAULT_QUOTAS}
+    vpc = {str(q["QuotaCode"]): {k: v for k, v in q.items() if k != "QuotaArn"} for q in VPC_DEFAULT_QUOTAS}
     return {SERVICE_CODE: eks, "vpc": vpc}
 
 
@@ -305,7 +306,7 @@ def handle_control(request: Request) -> Response:
     POST body: ``{"region": "us-east-1", "account": "123456789012" (optional), "service": "eks"
     (optional), "quotas": {"L-6D54EA21": 40}}``.
     """
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
 
     from assistant.planning.quotas import SERVICE_CODE
 

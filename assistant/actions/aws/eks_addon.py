@@ -18,7 +18,7 @@ from assistant.network.capacity import CniSettings, check_settings
 from assistant.planning.plan import Op
 from assistant.run.waiting import WaitFailed, poll_until
 
-from ...errors import InputError
+from ...errors import InputError, Problem
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State, error_code, or_none
 from ..registry import register
@@ -37,7 +37,7 @@ def cni_env(cni: dict[str, Any]) -> dict[str, str]:
     settings = CniSettings.from_spec(cni)
     problems = check_settings(settings)
     if problems:
-        raise InputError([f"cni.{field}: {msg}" for field, msg in problems])
+        raise InputError([Problem(f"cni.{field}: {msg}") for field, msg in problems])
     env = {
         "ENABLE_PREFIX_DELEGATION": _flag(settings.prefix_delegation),
         "AWS_VPC_K8S_CNI_EXTERNALSNAT": _flag(settings.external_snat),

@@ -194,7 +194,9 @@ class EksNodegroup(Action):
                 reason=f"it is CREATE_FAILED ({detail}); delete it, then apply again",
                 outputs=outputs,
             )
-        return compare(resource, before, after, REPLACE_FIELDS, "node group", outputs)
+        # compare() is typed Any (it imports Planned lazily); it returns a Planned.
+        planned: Planned = compare(resource, before, after, REPLACE_FIELDS, "node group", outputs)
+        return planned
 
     def apply(
         self, args: EksNodegroupArgs, planned: Planned, current: dict[str, Any] | None, ctx: ActionContext

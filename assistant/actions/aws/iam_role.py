@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -145,8 +146,12 @@ class IamRole(Action):
             raise
         mine = owner(args.cluster, ctx)
         roles: Counter[str] = Counter()
+
+        def nodegroup(name: str) -> Any:
+            return eks.describe_nodegroup(clusterName=args.cluster, nodegroupName=name)["nodegroup"]
+
         for n in sorted(names):
-            ng = or_none(lambda n=n: eks.describe_nodegroup(clusterName=args.cluster, nodegroupName=n)["nodegroup"])
+            ng = or_none(partial(nodegroup, n))
             if ng and ng.get("nodeRole") and owntags.is_ours(ng.get("tags"), mine):
                 roles[str(ng["nodeRole"])] += 1
         # The role most of our node groups run on; ties go to the first by ARN, for stable plans.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -85,8 +86,8 @@ class InternetGateway(Action):
         if planned.op is Op.DELETE:
             assert current is not None
             for vpc in current["attachedTo"]:
-                retry_dependency(lambda v=vpc: ec2.detach_internet_gateway(InternetGatewayId=current["id"], VpcId=v), "igw")
-            retry_dependency(lambda: ec2.delete_internet_gateway(InternetGatewayId=current["id"]), "igw")
+                retry_dependency(partial(ec2.detach_internet_gateway, InternetGatewayId=current["id"], VpcId=vpc), "igw")
+            retry_dependency(partial(ec2.delete_internet_gateway, InternetGatewayId=current["id"]), "igw")
             return {}
         if current is None:
             igw = ec2.create_internet_gateway(

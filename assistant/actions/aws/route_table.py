@@ -3,6 +3,7 @@ associated with the cluster subnets."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -90,8 +91,8 @@ class RouteTable(Action):
         if planned.op is Op.DELETE:
             assert current is not None
             for assoc in current["associations"].values():
-                retry_dependency(lambda a=assoc: ec2.disassociate_route_table(AssociationId=a), "route table association")
-            retry_dependency(lambda: ec2.delete_route_table(RouteTableId=current["id"]), "route table")
+                retry_dependency(partial(ec2.disassociate_route_table, AssociationId=assoc), "route table association")
+            retry_dependency(partial(ec2.delete_route_table, RouteTableId=current["id"]), "route table")
             return {}
         if current is None:
             rt = ec2.create_route_table(

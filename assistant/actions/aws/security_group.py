@@ -3,6 +3,7 @@ between its own members (EKS also creates its own cluster security group)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -96,7 +97,7 @@ class SecurityGroup(Action):
         ec2 = ctx.client("ec2")
         if planned.op is Op.DELETE:
             assert current is not None
-            retry_dependency(lambda: ec2.delete_security_group(GroupId=current["id"]), "security group")
+            retry_dependency(partial(ec2.delete_security_group, GroupId=current["id"]), "security group")
             return {}
         if current is None:
             sg = ec2.create_security_group(

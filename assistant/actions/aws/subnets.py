@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -131,7 +132,7 @@ class Subnets(Action):
         found = (current or {}).get("subnets", {})
         if planned.op is Op.DELETE:
             for s in found.values():
-                retry_dependency(lambda sid=s["id"]: ec2.delete_subnet(SubnetId=sid), "subnet")
+                retry_dependency(partial(ec2.delete_subnet, SubnetId=s["id"]), "subnet")
             return {}
         ids = []
         desired = self._desired(args, ctx)

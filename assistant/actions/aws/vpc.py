@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -63,7 +64,7 @@ class Vpc(Action):
             return Planned(
                 Op.DELETE, f"VPC {current['id']}", before={"id": current["id"], "cidr": current["cidr"]}, reason="teardown"
             )
-        desired = {
+        desired: dict[str, Any] = {
             "cidr": args.cidr,
             "enableDnsSupport": True,
             "enableDnsHostnames": True,
@@ -104,7 +105,7 @@ class Vpc(Action):
         ec2 = ctx.client("ec2")
         if planned.op is Op.DELETE:
             assert current is not None
-            retry_dependency(lambda: ec2.delete_vpc(VpcId=current["id"]), "vpc")
+            retry_dependency(partial(ec2.delete_vpc, VpcId=current["id"]), "vpc")
             return {}
         tags = name_tags(args.cluster, RESOURCE, args.tags, ctx)
         if planned.op is Op.CREATE:

@@ -126,7 +126,9 @@ class AwsNodeEnv(Action):
         for _ in range(MAX_ATTEMPTS):
             ds = apps.read_namespaced_daemon_set(NAME, NAMESPACE)
             changed = False
-            for c in ds.spec.template.spec.containers or []:
+            pod = ds.spec.template.spec
+            assert pod is not None  # the API server requires a DaemonSet's pod template spec
+            for c in pod.containers or []:
                 if c.name != CONTAINER:
                     continue
                 env = list(c.env or [])

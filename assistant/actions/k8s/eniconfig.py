@@ -17,8 +17,8 @@ from ..aws.eks_addon import ORDER_NOTE
 from ..base import Action, ActionArgs, ActionContext, Planned
 from ..common import State
 from ..registry import register
-from ._client import status_of
-from .aws_node_env import active_cluster, api_client
+from ._client import api_client, status_of
+from .aws_node_env import active_cluster
 
 GROUP = "crd.k8s.amazonaws.com"
 VERSION = "v1alpha1"

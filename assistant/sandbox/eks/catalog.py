@@ -72,7 +72,7 @@ def _date(entry: dict[str, Any], key: str, where: str) -> dt.date:
 def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[tuple[KubernetesVersion, ...], str]:
     """The versions in ``path`` (oldest first) and the configured default; ValueError says what is wrong."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    versions = []
+    versions: list[KubernetesVersion] = []
     for i, entry in enumerate(data.get("versions") or []):
         where = f"{path.name}: versions[{i}]"
         name = entry.get("version")

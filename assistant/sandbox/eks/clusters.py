@@ -243,14 +243,14 @@ def _config_update(cluster: Any, field: str, value: Any) -> tuple[str, list[dict
         return update_type, params, apply_vpc
     # accessConfig: authentication modes only move forward, one step at a time.
     current_mode = (getattr(cluster, "access_config", None) or {}).get("authenticationMode", "CONFIG_MAP")
-    wanted = (value or {}).get("authenticationMode")
-    if wanted not in AUTH_MODES or AUTH_MODES.index(wanted) != AUTH_MODES.index(current_mode) + 1:
-        raise InvalidParameter(f"Unsupported authentication mode update from {current_mode} to {wanted}")
+    wanted_mode = (value or {}).get("authenticationMode")
+    if wanted_mode not in AUTH_MODES or AUTH_MODES.index(wanted_mode) != AUTH_MODES.index(current_mode) + 1:
+        raise InvalidParameter(f"Unsupported authentication mode update from {current_mode} to {wanted_mode}")
 
     def apply_mode() -> None:
-        cluster.access_config = {**(getattr(cluster, "access_config", None) or {}), "authenticationMode": wanted}
+        cluster.access_config = {**(getattr(cluster, "access_config", None) or {}), "authenticationMode": wanted_mode}
 
-    return "AccessConfigUpdate", [{"type": "AuthenticationMode", "value": wanted}], apply_mode
+    return "AccessConfigUpdate", [{"type": "AuthenticationMode", "value": wanted_mode}], apply_mode
 
 
 def update_cluster_config(call: EksCall) -> Response:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from assistant.planning.plan import Op, Unknown
 
 from .. import tags as owntags
+
+if TYPE_CHECKING:
+    # base imports this module, so the class is imported where it is built, at call time.
+    from .base import Planned
 
 State = Literal["present", "absent"]
 # Values that may come from another step's outputs and so be unknown at plan time.
@@ -92,7 +96,7 @@ def compare(
     immutable: tuple[str, ...],
     what: str,
     outputs: dict[str, Any],
-) -> Any:
+) -> Planned:
     """No-op, update, or replace (when an ``immutable`` field differs) for an existing resource."""
     from .base import Planned
 

@@ -193,8 +193,7 @@ class EksCluster(Action):
             after["version"] = current["version"]
         if after != before:
             self._check_allowed(args, current)
-        # compare() is typed Any (it imports Planned lazily); it returns a Planned.
-        planned: Planned = compare(resource, before, after, REPLACE_FIELDS, "cluster", outputs)
+        planned = compare(resource, before, after, REPLACE_FIELDS, "cluster", outputs)
         return planned
 
     def _check_allowed(self, args: EksClusterArgs, current: dict[str, Any]) -> None:

@@ -194,8 +194,7 @@ class EksNodegroup(Action):
                 reason=f"it is CREATE_FAILED ({detail}); delete it, then apply again",
                 outputs=outputs,
             )
-        # compare() is typed Any (it imports Planned lazily); it returns a Planned.
-        planned: Planned = compare(resource, before, after, REPLACE_FIELDS, "node group", outputs)
+        planned = compare(resource, before, after, REPLACE_FIELDS, "node group", outputs)
         return planned
 
     def apply(

@@ -5,39 +5,20 @@ by the spec model with the group in place, so problems such as ``desired`` outsi
 
 from __future__ import annotations
 
-import copy
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.containers import Horizontal
+from textual.widgets import Button, Select
 
 from assistant.spec import AMI_TYPES
 
-from ..state import WizardState, new_nodegroup, number_or_text, path_within, split_list
-from ..widgets.form import FieldError, Row, SpecRule, TextField
+from ..state import new_nodegroup, number_or_text, split_list
+from ..widgets.form import Row, TextField
+from .editor import EditorScreen
 
-if TYPE_CHECKING:
-    from ..app import EksAssistApp
-
-FIELDS = {
-    "ng-name": "name",
-    "ng-types": "instanceTypes",
-    "ng-ami": "amiType",
-    "ng-custom-ami": "customAmiId",
-    "ng-capacity": "capacityType",
-    "ng-min": "scaling.min",
-    "ng-desired": "scaling.desired",
-    "ng-max": "scaling.max",
-    "ng-disk": "diskSize",
-    "ng-labels": "labels",
-    "ng-taints": "taints",
-    "ng-subnets": "subnetIds",
-}
 _TAINT = re.compile(r"^(?P<key>[^=:\s]+)(?:=(?P<value>[^:\s]*))?:(?P<effect>\S+)$")
 
 
@@ -78,149 +59,133 @@ def taints_text(taints: list[dict[str, str]]) -> str:
     return ", ".join(f"{t['key']}{'=' + t['value'] if t.get('value') is not None else ''}:{t['effect']}" for t in taints)
 
 
-class NodeGroupEditor(ModalScreen[dict[str, Any] | None]):
+class NodeGroupEditor(EditorScreen):
     """Edit one node group; Save (Ctrl+S) is refused while it has problems."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("f4", "pick", "Pick types"),
-    ]
+    SECTION = "workers"
+    PAGE = "workers"
+    TITLE = NOUN = "node group"
+    FIELDS = {
+        "ng-name": "name",
+        "ng-types": "instanceTypes",
+        "ng-ami": "amiType",
+        "ng-custom-ami": "customAmiId",
+        "ng-capacity": "capacityType",
+        "ng-min": "scaling.min",
+        "ng-desired": "scaling.desired",
+        "ng-max": "scaling.max",
+        "ng-disk": "diskSize",
+        "ng-labels": "labels",
+        "ng-taints": "taints",
+        "ng-subnets": "subnetIds",
+    }
+
+    BINDINGS = [Binding("f4", "pick", "Pick types")]
 
     def __init__(self, index: int | None, group: dict[str, Any] | None) -> None:
-        super().__init__()
-        self.index = index
-        self.group: dict[str, Any] = group or new_nodegroup()
-        self.local: dict[str, list[str]] = {}
-        self.touched: set[str] = set()
-        self.attempted = False
-        self.errors: dict[str, FieldError] = {}
+        super().__init__(index, group or new_nodegroup())
 
-    @property
-    def wizard(self) -> EksAssistApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def where(self) -> str:
-        assert self.wizard.state is not None
-        n = len(self.wizard.state.spec.get("workers") or [])
-        return f"workers[{n if self.index is None else self.index}]"
-
-    def compose(self) -> ComposeResult:
-        g = self.group
+    def compose_fields(self) -> ComposeResult:
+        g = self.entry
         sc = g.get("scaling") or {}
         existing_vpc = (
             "existing" in ((self.wizard.state.spec.get("masters") or {}).get("vpc") or {}) if self.wizard.state else False
         )
-        with Vertical(id="dialog", classes="wide tall"):
-            yield Static(("Add" if self.index is None else "Edit") + " node group", classes="heading")
-            with VerticalScroll(id="editor"):
+        yield Row(
+            "Name",
+            TextField(str(g.get("name", "")), id="ng-name", validators=[self.rule("ng-name")]),
+            error_id="ng-name-error",
+        )
+        with Horizontal(classes="with-button"):
+            yield Row(
+                "Instance types (comma-separated; F4 opens the picker)",
+                TextField(
+                    ", ".join(g.get("instanceTypes") or []),
+                    placeholder="m5.large, m5a.large",
+                    id="ng-types",
+                    validators=[self.rule("ng-types")],
+                ),
+                error_id="ng-types-error",
+            )
+            yield Button("Pick…", id="pick", compact=True)
+        with Horizontal(classes="pair"):
+            ami = str(g.get("amiType", "AL2023_x86_64_STANDARD"))
+            yield Row(
+                "AMI type",
+                Select(
+                    [(a, a) for a in AMI_TYPES],
+                    value=ami if ami in AMI_TYPES else Select.NULL,
+                    allow_blank=ami not in AMI_TYPES,
+                    id="ng-ami",
+                    compact=True,
+                ),
+                error_id="ng-ami-error",
+            )
+            yield Row(
+                "Custom AMI ID (amiType CUSTOM)",
+                TextField(
+                    str(g.get("customAmiId") or ""),
+                    placeholder="ami-…",
+                    id="ng-custom-ami",
+                    validators=[self.rule("ng-custom-ami")],
+                ),
+                error_id="ng-custom-ami-error",
+            )
+        cap = str(g.get("capacityType", "ON_DEMAND"))
+        yield Row(
+            "Capacity",
+            Select(
+                [("On-demand", "ON_DEMAND"), ("Spot", "SPOT")],
+                value=cap if cap in ("ON_DEMAND", "SPOT") else Select.NULL,
+                allow_blank=False,
+                id="ng-capacity",
+                compact=True,
+            ),
+            error_id="ng-capacity-error",
+        )
+        with Horizontal(classes="triple"):
+            for key, label in (("min", "Min"), ("desired", "Desired"), ("max", "Max")):
                 yield Row(
-                    "Name",
-                    TextField(str(g.get("name", "")), id="ng-name", validators=[self.rule("ng-name")]),
-                    error_id="ng-name-error",
+                    label,
+                    TextField(str(sc.get(key, "")), id=f"ng-{key}", validators=[self.rule(f"ng-{key}")]),
+                    error_id=f"ng-{key}-error",
                 )
-                with Horizontal(classes="with-button"):
-                    yield Row(
-                        "Instance types (comma-separated; F4 opens the picker)",
-                        TextField(
-                            ", ".join(g.get("instanceTypes") or []),
-                            placeholder="m5.large, m5a.large",
-                            id="ng-types",
-                            validators=[self.rule("ng-types")],
-                        ),
-                        error_id="ng-types-error",
-                    )
-                    yield Button("Pick…", id="pick", compact=True)
-                with Horizontal(classes="pair"):
-                    ami = str(g.get("amiType", "AL2023_x86_64_STANDARD"))
-                    yield Row(
-                        "AMI type",
-                        Select(
-                            [(a, a) for a in AMI_TYPES],
-                            value=ami if ami in AMI_TYPES else Select.NULL,
-                            allow_blank=ami not in AMI_TYPES,
-                            id="ng-ami",
-                            compact=True,
-                        ),
-                        error_id="ng-ami-error",
-                    )
-                    yield Row(
-                        "Custom AMI ID (amiType CUSTOM)",
-                        TextField(
-                            str(g.get("customAmiId") or ""),
-                            placeholder="ami-…",
-                            id="ng-custom-ami",
-                            validators=[self.rule("ng-custom-ami")],
-                        ),
-                        error_id="ng-custom-ami-error",
-                    )
-                cap = str(g.get("capacityType", "ON_DEMAND"))
-                yield Row(
-                    "Capacity",
-                    Select(
-                        [("On-demand", "ON_DEMAND"), ("Spot", "SPOT")],
-                        value=cap if cap in ("ON_DEMAND", "SPOT") else Select.NULL,
-                        allow_blank=False,
-                        id="ng-capacity",
-                        compact=True,
-                    ),
-                    error_id="ng-capacity-error",
-                )
-                with Horizontal(classes="triple"):
-                    for key, label in (("min", "Min"), ("desired", "Desired"), ("max", "Max")):
-                        yield Row(
-                            label,
-                            TextField(str(sc.get(key, "")), id=f"ng-{key}", validators=[self.rule(f"ng-{key}")]),
-                            error_id=f"ng-{key}-error",
-                        )
-                yield Row(
-                    "Disk size (GiB)",
-                    TextField(str(g.get("diskSize", "")), placeholder="20", id="ng-disk", validators=[self.rule("ng-disk")]),
-                    error_id="ng-disk-error",
-                )
-                yield Row(
-                    "Labels",
-                    TextField(
-                        labels_text(g.get("labels") or {}),
-                        placeholder="role=web, tier=front",
-                        id="ng-labels",
-                        validators=[self.rule("ng-labels")],
-                    ),
-                    error_id="ng-labels-error",
-                )
-                yield Row(
-                    "Taints",
-                    TextField(
-                        taints_text(g.get("taints") or []),
-                        placeholder="dedicated=gpu:NO_SCHEDULE",
-                        id="ng-taints",
-                        validators=[self.rule("ng-taints")],
-                    ),
-                    error_id="ng-taints-error",
-                )
-                if existing_vpc or g.get("subnetIds"):
-                    yield Row(
-                        "Node subnets (existing VPC only; default: the cluster's)",
-                        TextField(
-                            ", ".join(g.get("subnetIds") or []),
-                            placeholder="subnet-…",
-                            id="ng-subnets",
-                            validators=[self.rule("ng-subnets")],
-                        ),
-                        error_id="ng-subnets-error",
-                    )
-            yield Static(id="editor-problems", classes="field-error", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Save", id="save", variant="primary", compact=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        # Looked up once: this runs on every keystroke.
-        self.errors = {f: e for f in FIELDS for e in self.query(f"#{f}-error").results(FieldError)}
-        self.query_one("#editor-problems").display = False
-        self.query_one("#ng-name").focus()
+        yield Row(
+            "Disk size (GiB)",
+            TextField(str(g.get("diskSize", "")), placeholder="20", id="ng-disk", validators=[self.rule("ng-disk")]),
+            error_id="ng-disk-error",
+        )
+        yield Row(
+            "Labels",
+            TextField(
+                labels_text(g.get("labels") or {}),
+                placeholder="role=web, tier=front",
+                id="ng-labels",
+                validators=[self.rule("ng-labels")],
+            ),
+            error_id="ng-labels-error",
+        )
+        yield Row(
+            "Taints",
+            TextField(
+                taints_text(g.get("taints") or []),
+                placeholder="dedicated=gpu:NO_SCHEDULE",
+                id="ng-taints",
+                validators=[self.rule("ng-taints")],
+            ),
+            error_id="ng-taints-error",
+        )
+        if existing_vpc or g.get("subnetIds"):
+            yield Row(
+                "Node subnets (existing VPC only; default: the cluster's)",
+                TextField(
+                    ", ".join(g.get("subnetIds") or []),
+                    placeholder="subnet-…",
+                    id="ng-subnets",
+                    validators=[self.rule("ng-subnets")],
+                ),
+                error_id="ng-subnets-error",
+            )
 
     # -- fields → group -------------------------------------------------------------------
     def apply(self, group: dict[str, Any], field_id: str, value: Any) -> list[str]:
@@ -264,78 +229,12 @@ class NodeGroupEditor(ModalScreen[dict[str, Any] | None]):
                 group.pop("subnetIds", None)
         return bad
 
-    def problems(self, group: dict[str, Any]) -> dict[str, list[str]]:
-        """Field id → messages for ``group`` placed in the spec (plus parse problems), '' → the rest."""
-        assert self.wizard.state is not None
-        spec = copy.deepcopy(self.wizard.state.spec)
-        workers = spec.setdefault("workers", [])
-        if self.index is None:
-            workers.append(group)
+    def pressed(self, button_id: str | None) -> None:
+        """Pick… opens the instance-type picker; Save and Cancel as in every editor."""
+        if button_id == "pick":
+            self.action_pick()
         else:
-            workers[self.index] = group
-        out: dict[str, list[str]] = {f: list(self.local.get(f, [])) for f in FIELDS}
-        out[""] = []
-        where = self.where
-        for p in WizardState(spec).problems("workers"):
-            if not path_within(p.path, where):
-                continue
-            rel = (p.path or "")[len(where) :].lstrip(".")
-            best = max((f for f, path in FIELDS.items() if path_within(rel, path)), key=lambda f: len(FIELDS[f]), default="")
-            out[best].append(p.message if best else f"{rel}: {p.message}" if rel else p.message)
-        return out
-
-    def rule(self, field_id: str) -> SpecRule:
-        def check(value: str) -> list[str]:
-            group = copy.deepcopy(self.group)
-            bad = self.apply(group, field_id, value)
-            return bad or self.problems(group).get(field_id, [])
-
-        return SpecRule(check)
-
-    def refresh_problems(self) -> int:
-        found = self.problems(self.group)
-        total = 0
-        for field_id in FIELDS:
-            messages = found.get(field_id, [])
-            total += len(messages)
-            err = self.errors.get(field_id)
-            if err is not None:
-                err.show(messages if self.attempted or field_id in self.touched else [])
-        loose = found[""]
-        total += len(loose)
-        box = self.query_one("#editor-problems", Static)
-        box.update("\n".join(f"✗ {m}" for m in loose))
-        box.display = bool(loose) and self.attempted
-        return total
-
-    def changed(self, field_id: str | None, value: Any) -> None:
-        if field_id not in FIELDS:
-            return
-        bad = self.apply(self.group, field_id, value)
-        if bad:
-            self.local[field_id] = bad
-        else:
-            self.local.pop(field_id, None)
-        self.touched.add(field_id)
-        self.refresh_problems()
-
-    @on(Input.Changed)
-    def _input(self, event: Input.Changed) -> None:
-        self.changed(event.input.id, event.value)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.focus_next()
-
-    @on(Select.Changed)
-    def _select(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL:
-            self.changed(event.select.id, event.value)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        {"cancel": self.action_cancel, "save": self.action_save, "pick": self.action_pick}[str(event.button.id)]()
+            super().pressed(button_id)
 
     # -- actions --------------------------------------------------------------------------
     def action_pick(self) -> None:
@@ -345,17 +244,7 @@ class NodeGroupEditor(ModalScreen[dict[str, Any] | None]):
             if types is not None:
                 self.query_one("#ng-types", TextField).value = ", ".join(types)
 
-        self.app.push_screen(InstanceTypePicker(list(self.group.get("instanceTypes") or [])), picked)
-
-    def action_save(self) -> None:
-        self.attempted = True
-        if self.refresh_problems():
-            self.notify("Fix the problems shown before saving this node group.", severity="error", title="Cannot save")
-            return
-        self.dismiss(self.group)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.app.push_screen(InstanceTypePicker(list(self.entry.get("instanceTypes") or [])), picked)
 
 
 __all__ = ["NodeGroupEditor", "parse_labels", "parse_taints"]

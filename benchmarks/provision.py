@@ -31,6 +31,7 @@ def apply_once(time_scale: float, parallelism: int) -> tuple[float, float, float
     from assistant.engine import Engine
     from assistant.run.runner import RunOptions
     from assistant.sandbox import Sandbox
+    from assistant.sandbox.link import SandboxLink
     from assistant.spec import load_spec
     from assistant.store import open_store
 
@@ -40,7 +41,9 @@ def apply_once(time_scale: float, parallelism: int) -> tuple[float, float, float
         os.environ["KUBECONFIG"] = os.path.join(state, "kubeconfig")  # the apply writes one; never the user's
         loaded = load_spec(HERE / "three-nodegroups.yaml")
         engine = Engine(
-            AwsContext(region="us-east-1"), open_store(), options=RunOptions(parallelism=parallelism, poll_min=0.02, poll_max=0.1)
+            AwsContext(region="us-east-1", sandbox=SandboxLink()),
+            open_store(),
+            options=RunOptions(parallelism=parallelism, poll_min=0.02, poll_max=0.1),
         )
         planning = engine.plan(loaded)
         t0 = time.perf_counter()

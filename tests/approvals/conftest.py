@@ -13,6 +13,7 @@ from assistant.governance.policy import Policy, load_policy
 from assistant.governance.requests import Requests
 from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
+from assistant.sandbox.link import SandboxLink
 from assistant.spec import LoadedSpec, load_spec
 from assistant.store import Store, open_store
 
@@ -61,7 +62,7 @@ def store() -> Iterator[Store]:
 
 @pytest.fixture
 def engine(sandbox: Sandbox, store: Store) -> Engine:  # noqa: F811 - the fixture above
-    return Engine(AwsContext(region="us-east-1"), store, options=RunOptions(poll_min=0.02, poll_max=0.1))
+    return Engine(AwsContext(region="us-east-1", sandbox=SandboxLink()), store, options=RunOptions(poll_min=0.02, poll_max=0.1))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from assistant.engine import Engine
 from assistant.run.events import Event
 from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
+from assistant.sandbox.link import SandboxLink
 from assistant.spec import LoadedSpec
 from assistant.store import Store, open_store
 
@@ -53,7 +54,9 @@ def drill_engine(sink: EventLog | None = None, store: Store | None = None, regio
     Each engine has its own AWS session (sessions are not thread-safe); a store can be shared.
     """
     options = RunOptions(poll_min=0.05, poll_max=0.1)
-    return Engine(AwsContext(region=region), store or open_store(), sink=sink or EventLog(), options=options)
+    return Engine(
+        AwsContext(region=region, sandbox=SandboxLink()), store or open_store(), sink=sink or EventLog(), options=options
+    )
 
 
 def plan_and_apply(engine: Engine, loaded: LoadedSpec, playbook: str = "cluster") -> tuple[str, dict[str, Any]]:

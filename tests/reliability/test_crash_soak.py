@@ -36,6 +36,7 @@ from assistant.engine import Engine
 from assistant.planning.plan import Op
 from assistant.run.runner import RunOptions
 from assistant.sandbox import FaultConfig, Sandbox
+from assistant.sandbox.link import SandboxLink
 from assistant.store import Store, open_store
 
 from .. import secrets_scan
@@ -131,7 +132,7 @@ def drill(isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         killer = CallKiller()
         sb.set_faults(FaultConfig(after_call=killer))
         store = open_store()
-        engine = Engine(AwsContext(region=REGION), store, options=RunOptions(poll_min=0.05, poll_max=0.1))
+        engine = Engine(AwsContext(region=REGION, sandbox=SandboxLink()), store, options=RunOptions(poll_min=0.05, poll_max=0.1))
         specs = tmp_path / "specs"
         specs.mkdir()
         try:

@@ -129,6 +129,7 @@ def make_world(root: Path) -> Iterator[World]:
     from assistant.governance.policy import load_policy
     from assistant.governance.requests import Requests
     from assistant.run.runner import RunOptions
+    from assistant.sandbox.link import SandboxLink
     from assistant.spec import loads_spec
     from assistant.store import open_store
 
@@ -153,7 +154,9 @@ def make_world(root: Path) -> Iterator[World]:
             for k, v in sb.env().items():
                 mp.setenv(k, v)
             store = open_store()
-            engine = Engine(AwsContext(region=REGION), store, options=RunOptions(poll_min=0.05, poll_max=0.1))
+            engine = Engine(
+                AwsContext(region=REGION, sandbox=SandboxLink()), store, options=RunOptions(poll_min=0.05, poll_max=0.1)
+            )
             loaded = loads_spec(spec_text(CLUSTER), str(specs / f"{CLUSTER}.yaml"))
             run_id, _ = engine.apply(loaded, engine.plan(loaded).plan.hash, "drill (seed)", "flag")
             pending = loads_spec(spec_text(PENDING), str(specs / f"{PENDING}.yaml"))

@@ -17,6 +17,7 @@ from assistant.engine import Engine
 from assistant.planning.plan import Op, render_text
 from assistant.run.runner import RunOptions
 from assistant.sandbox import Sandbox
+from assistant.sandbox.link import SandboxLink
 from assistant.spec import LoadedSpec, load_spec
 from assistant.store import open_store
 from slackbot.engines import Engines
@@ -56,7 +57,7 @@ def test_the_bots_engine_plans_no_kubeconfig_and_writes_none(sandbox: Sandbox, t
         assert (step.status, step.op) == ("done", "no-op")
 
         # The CLI's engine (the user's own machine) plans the write as before.
-        cli = Engine(AwsContext(region="us-east-1"), store)
+        cli = Engine(AwsContext(region="us-east-1", sandbox=SandboxLink()), store)
         [change] = [c for c in cli.plan(loaded).plan.changes if c.action == "kubeconfig.write"]
         assert change.op is Op.CREATE and change.resource == f"kubeconfig context demo in {target}"
     finally:

@@ -324,12 +324,13 @@ def _apply(world: World, text: str, playbook: str) -> str:
     from assistant.engine import Engine
     from assistant.planning.plan import render_text
     from assistant.run.runner import RunOptions
+    from assistant.sandbox.link import SandboxLink
     from assistant.spec import loads_spec
     from assistant.store import open_store
 
     if id(world) not in _ENGINES:
         _ENGINES[id(world)] = Engine(
-            AwsContext(region="us-east-1"), open_store(), options=RunOptions(poll_min=0.05, poll_max=0.1)
+            AwsContext(region="us-east-1", sandbox=SandboxLink()), open_store(), options=RunOptions(poll_min=0.05, poll_max=0.1)
         )
     engine = _ENGINES[id(world)]
     Path("spec.yaml").write_text(text, encoding="utf-8")

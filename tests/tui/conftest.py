@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from assistant.clients.aws import AwsContext
 from assistant.sandbox import Sandbox
+from assistant.sandbox.link import SandboxLink
 from tui.app import EksAssistApp, make_app
 
 from ..cli.conftest import cli  # noqa: F401 - the in-process CLI fixture, for comparing messages
@@ -57,7 +58,7 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
 
 def quick_aws(region: str | None, profile: str | None) -> AwsContext:
     """An AWS context that gives up after two attempts: an injected 5xx fails a step in seconds, not minutes."""
-    return AwsContext(region=region, profile=profile, max_attempts=2)
+    return AwsContext(region=region, profile=profile, max_attempts=2, sandbox=SandboxLink())
 
 
 def run(coro: Coroutine[Any, Any, None]) -> None:

@@ -9,7 +9,8 @@ How errors are produced: pydantic checks structure and types (strict: YAML alrea
 native types, so ``"3"`` is not a number and ``1.30`` is not a version). Rules that pydantic
 cannot phrase well are validators that raise :class:`PydanticCustomError` — either one
 message for the field (``eks_value``) or several located sub-problems (``eks_issues``).
-:func:`_problems` maps every error to a plain-English :class:`Problem` at its source position.
+:func:`~assistant.spec.problems.problems_from`, worded by :class:`SpecWording`, maps every error to a
+plain-English :class:`Problem` at its source position.
 Cross-field rules live in field validators that read earlier fields from ``info.data``, so
 they still run when an unrelated part of the spec is broken.
 """
@@ -23,11 +24,10 @@ import json
 import math
 import os
 import re
-import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, NoReturn, get_args
 
 from pydantic import (
     AfterValidator,
@@ -40,14 +40,15 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from assistant import tags as owntags
 from assistant.awsnames import REGION_SHAPE, partition_of, region_problem, zone_region
 from assistant.errors import InputError, Problem
 from assistant.identity.access import route
+from assistant.spec.problems import Wording, problems_from, strip_error_prefix
 from assistant.spec.problems import describe_value as _describe
-from assistant.spec.source import MAX_BYTES, Locator, format_path, load_file, loads, text_number_hint
+from assistant.spec.source import MAX_BYTES, Locator, PathT, load_file, loads, text_number_hint
 
 __all__ = [
     "AMI_TYPES",
@@ -1420,7 +1421,7 @@ def parse_spec(data: Any, locator: Locator, *, source: str | None = None) -> Loa
     try:
         spec = ClusterSpec.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_problems(exc, locator, source)) from None
+        raise InputError(problems_from(exc, locator, ClusterSpec, wording=SpecWording(source))) from None
     return LoadedSpec(spec=spec, locator=locator, source=source or "", file=locator.file)
 
 
@@ -1477,120 +1478,61 @@ def _yaml_rendering(value: Any) -> str:
     return repr(value)
 
 
-def _resolve(path: tuple[str | int, ...]) -> Any:
-    """The declared type at ``path`` (by alias) inside :class:`ClusterSpec`, or ``None``."""
-    tp: Any = ClusterSpec
-    for part in path:
-        tp = _strip_optional(tp)
-        if isinstance(part, int):
-            if get_origin(tp) is not list:
-                return None
-            tp = get_args(tp)[0]
-        elif isinstance(tp, type) and issubclass(tp, BaseModel):
-            for name, info in tp.model_fields.items():
-                if (info.alias or name) == part:
-                    tp = info.annotation
-                    break
-            else:
-                return None
-        elif get_origin(tp) is dict:
-            tp = get_args(tp)[1]
-        else:
-            return None
-    return _strip_optional(tp)
+class SpecWording(Wording):
+    """The cluster spec's wording: choices named by what they are, YAML's readings of numbers
+    explained from the text as written, unknown fields matched ignoring case and separators."""
 
+    keys_name_their_mapping = True
+    in_file_order = True
 
-def _strip_optional(tp: Any) -> Any:
-    if get_origin(tp) in (Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return tp
+    def __init__(self, source: str | None = None) -> None:
+        # The file text, when there is one: it shows how a scalar was written (1.30, not 1.3).
+        self.source = source
 
+    def unknown_field(self, name: str, candidates: list[str]) -> str:
+        close = _did_you_mean(name, candidates)
+        if close:
+            return f"unknown field {_q(name)}; did you mean {close!r}?"
+        return f"unknown field {_q(name)} (valid fields: {', '.join(candidates)})"
 
-def _field_names(path: tuple[str | int, ...]) -> list[str]:
-    model = _resolve(path)
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return [info.alias or name for name, info in model.model_fields.items()]
-    return []
+    def message(self, err: ErrorDetails, loc: PathT, locator: Locator) -> str:
+        kind: str = err["type"]
+        value = err.get("input")
+        ctx = err.get("ctx") or {}
+        field = next((p for p in reversed(loc) if isinstance(p, str)), "")
 
-
-def _at(locator: Locator, path: tuple[str | int, ...], message: str, *, key: bool = False) -> Problem:
-    # A problem with a key (unknown field, bad label key) points at the key and names its parent.
-    line, col = locator.position(path, key=key)
-    shown = path[:-1] if key and path else path
-    return Problem(message, file=locator.file, line=line, col=col, path=format_path(shown) or None)
-
-
-def _message(err: Any, loc: tuple[str | int, ...], locator: Locator, source: str | None) -> str:
-    kind: str = err["type"]
-    value = err.get("input")
-    ctx = err.get("ctx") or {}
-    field = next((p for p in reversed(loc) if isinstance(p, str)), "")
-
-    if kind == "missing":
-        return f"missing required field {loc[-1]!r}"
-    if kind == "literal_error":
-        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        if len(choices) == 1:
-            return f"must be {choices[0]!r}, got {_describe(value)}"
-        listed = ", ".join(choices)
-        if isinstance(value, str):
-            noun = _CHOICE_NOUN.get(field, "value")
-            close = _did_you_mean(value, choices)
-            if close:
-                return f"unknown {noun} {_q(value)}; did you mean {close!r}?"
-            return f"unknown {noun} {_q(value)} (one of: {listed})"
-        return f"expected one of: {listed}; got {_describe(value)}"
-    if kind == "string_type" and isinstance(value, int | float | bool):
-        raw = _raw_token(locator, loc, source) or _yaml_rendering(value)
-        read_as = f" (YAML reads {raw} as {_yaml_rendering(value)})" if raw != _yaml_rendering(value) else ""
-        if field == "version" and len(loc) == 2 and loc[0] == "masters":
-            lost = f": YAML reads {raw} as the number {_yaml_rendering(value)}" if read_as else ""
-            return f'Kubernetes version must be a quoted string{lost}; write "{raw}"'
-        return f'expected a string, got {_describe(value)}{read_as}; quote it: "{raw}"'
-    if kind in _EXPECTED:
-        hint = text_number_hint(value) if kind.startswith(("int", "float")) else None
-        return f"expected {_EXPECTED[kind]}, got {_describe(value)}" + (f": {hint}" if hint else "")
-    if kind == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')}, got {_describe(value)}"
-    if kind == "less_than_equal":
-        return f"must be at most {ctx.get('le')}, got {_describe(value)}"
-    if kind == "too_short":
-        return f"needs at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
-    if kind == "too_long":
-        return f"allows at most {ctx.get('max_length')} item(s), got {ctx.get('actual_length')}"
-    if kind == "eks_value":
-        return str(ctx.get("detail", err["msg"]))
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-
-
-def _problems(exc: ValidationError, locator: Locator, source: str | None) -> list[Problem]:
-    out: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        kind = err["type"]
-        if kind == "eks_issues":
-            for sub, message, key in err["ctx"]["issues"]:
-                out.append(_at(locator, loc + tuple(sub), message, key=key))
-        elif kind == "missing":
-            # Point at the mapping that lacks the field, not at where the field would be.
-            line, col = locator.position(loc[:-1], key=True)
-            out.append(Problem(_message(err, loc, locator, source), locator.file, line, col, format_path(loc[:-1]) or None))
-        elif kind == "extra_forbidden":
-            name = str(loc[-1])
-            valid = _field_names(loc[:-1])
-            close = _did_you_mean(name, valid)
-            if close:
-                message = f"unknown field {_q(name)}; did you mean {close!r}?"
-            else:
-                message = f"unknown field {_q(name)} (valid fields: {', '.join(valid)})"
-            out.append(_at(locator, loc, message, key=True))
-        elif loc and loc[-1] == "[key]":
-            # pydantic's marker for an error in a mapping key: point at the key itself.
-            out.append(_at(locator, loc[:-1], _message(err, loc[:-1], locator, source), key=True))
-        else:
-            out.append(_at(locator, loc, _message(err, loc, locator, source)))
-    unique = list(dict.fromkeys(out))
-    return sorted(unique, key=lambda p: (p.line is None, p.line or 0, p.col or 0))
+        if kind == "missing":
+            return f"missing required field {loc[-1]!r}"
+        if kind == "literal_error":
+            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            if len(choices) == 1:
+                return f"must be {choices[0]!r}, got {_describe(value)}"
+            listed = ", ".join(choices)
+            if isinstance(value, str):
+                noun = _CHOICE_NOUN.get(field, "value")
+                close = _did_you_mean(value, choices)
+                if close:
+                    return f"unknown {noun} {_q(value)}; did you mean {close!r}?"
+                return f"unknown {noun} {_q(value)} (one of: {listed})"
+            return f"expected one of: {listed}; got {_describe(value)}"
+        if kind == "string_type" and isinstance(value, int | float | bool):
+            raw = _raw_token(locator, loc, self.source) or _yaml_rendering(value)
+            read_as = f" (YAML reads {raw} as {_yaml_rendering(value)})" if raw != _yaml_rendering(value) else ""
+            if field == "version" and len(loc) == 2 and loc[0] == "masters":
+                lost = f": YAML reads {raw} as the number {_yaml_rendering(value)}" if read_as else ""
+                return f'Kubernetes version must be a quoted string{lost}; write "{raw}"'
+            return f'expected a string, got {_describe(value)}{read_as}; quote it: "{raw}"'
+        if kind in _EXPECTED:
+            hint = text_number_hint(value) if kind.startswith(("int", "float")) else None
+            return f"expected {_EXPECTED[kind]}, got {_describe(value)}" + (f": {hint}" if hint else "")
+        if kind == "greater_than_equal":
+            return f"must be at least {ctx.get('ge')}, got {_describe(value)}"
+        if kind == "less_than_equal":
+            return f"must be at most {ctx.get('le')}, got {_describe(value)}"
+        if kind == "too_short":
+            return f"needs at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
+        if kind == "too_long":
+            return f"allows at most {ctx.get('max_length')} item(s), got {ctx.get('actual_length')}"
+        if kind == "eks_value":
+            return str(ctx.get("detail", err["msg"]))
+        return strip_error_prefix(str(err["msg"]))

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from assistant.errors import Problem
-from assistant.spec.source import Locator, PathT, text_number_hint
+from assistant.spec.source import Locator, PathT, format_path, text_number_hint
 
 _TYPE_WORDS = {
     "string_type": "expected a string",
@@ -80,40 +81,93 @@ def _model_at(model: type[BaseModel], loc: Iterable[str | int]) -> type[BaseMode
 
 
 def unknown_field_message(key: str, candidates: list[str]) -> str:
+    """The plain wording of an unknown field: the closest valid name, or all of them sorted."""
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
     if close:
         return f"unknown field '{key}'; did you mean '{close[0]}'?"
     return f"unknown field '{key}'; valid fields: {', '.join(sorted(candidates))}"
 
 
-def problems_from(exc: ValidationError, locator: Locator, model: type[BaseModel], base: PathT = ()) -> list[Problem]:
-    """Map every error in ``exc`` to a located Problem with a human message."""
-    out: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        # pydantic inserts union-member tags such as "list[str]" into loc; drop non-field parts
-        path: PathT = (*base, *loc)
+def strip_error_prefix(message: str) -> str:
+    """A validator's own message without the "Value error, " pydantic puts before it."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    return message
+
+
+class Wording:
+    """How one kind of document words and places its problems.
+
+    This base is the plain wording of playbooks, approval policies and action arguments; the
+    cluster spec subclasses it (:class:`assistant.spec.messages.SpecWording`) for its sharper
+    messages. One mapper, :func:`problems_from`, walks the errors for both.
+    """
+
+    #: A problem with a key (an unknown or missing field, a bad mapping key) points at the key
+    #: and names the mapping that holds it, rather than naming the key's own path.
+    keys_name_their_mapping: bool = False
+    #: Drop repeated problems and list them in the order the file reads.
+    in_file_order: bool = False
+
+    def unknown_field(self, name: str, candidates: list[str]) -> str:
+        """The message for a field the model does not have; ``candidates`` are the valid ones."""
+        return unknown_field_message(name, candidates)
+
+    def message(self, err: ErrorDetails, loc: PathT, locator: Locator) -> str:
+        """The message for one pydantic error at ``loc`` (relative to the validated model)."""
         etype = err["type"]
-        if etype == "extra_forbidden":
-            owner = _model_at(model, loc[:-1])
-            cands = field_names(owner) if owner else []
-            out.append(locator.problem(path, unknown_field_message(str(loc[-1]), cands), key=True))
-            continue
         if etype in _TYPE_WORDS:
             msg = _TYPE_WORDS[etype]
             if etype != "missing":
                 msg += f", got {describe_value(err.get('input'))}"
                 hint = text_number_hint(err.get("input")) if etype.startswith(("int", "float")) else None
                 msg += f": {hint}" if hint else ""
-            out.append(locator.problem(path, msg))
-            continue
+            return msg
         if etype in ("literal_error", "enum"):
             expected = err.get("ctx", {}).get("expected", "")
-            out.append(locator.problem(path, f"must be one of {expected}, got {describe_value(err.get('input'))}"))
-            continue
-        msg = err["msg"]
-        for prefix in ("Value error, ", "Assertion failed, "):
-            if msg.startswith(prefix):
-                msg = msg[len(prefix) :]
-        out.append(locator.problem(path, msg))
+            return f"must be one of {expected}, got {describe_value(err.get('input'))}"
+        return strip_error_prefix(err["msg"])
+
+
+PLAIN = Wording()
+
+
+def problems_from(
+    exc: ValidationError, locator: Locator, model: type[BaseModel], base: PathT = (), wording: Wording = PLAIN
+) -> list[Problem]:
+    """Map every error in ``exc`` to a located :class:`Problem` worded by ``wording``.
+
+    ``base`` is where the validated data sits in the file (a playbook step's ``with``).
+    Validators may raise ``eks_issues`` (several problems at sub-paths of the field) and have
+    each placed on its own.
+    """
+
+    def at(path: PathT, message: str, *, key: bool = False) -> Problem:
+        full = (*base, *path)
+        line, col = locator.position(full, key=key)
+        shown = full[:-1] if key and full and wording.keys_name_their_mapping else full
+        return Problem(message, file=locator.file, line=line, col=col, path=format_path(shown) or None)
+
+    out: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        # pydantic puts validator names ("function-after[...]") into loc for union members; they are no field.
+        loc: PathT = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        kind = err["type"]
+        if kind == "eks_issues":
+            for sub, message, key in err["ctx"]["issues"]:
+                out.append(at((*loc, *sub), message, key=key))
+        elif kind == "extra_forbidden":
+            owner = _model_at(model, loc[:-1])
+            out.append(at(loc, wording.unknown_field(str(loc[-1]), field_names(owner) if owner else []), key=True))
+        elif wording.keys_name_their_mapping and kind == "missing":
+            out.append(at(loc, wording.message(err, loc, locator), key=True))
+        elif wording.keys_name_their_mapping and loc and loc[-1] == "[key]":
+            # pydantic's marker for an error in a mapping key: point at the key itself.
+            out.append(at(loc[:-1], wording.message(err, loc[:-1], locator), key=True))
+        else:
+            out.append(at(loc, wording.message(err, loc, locator)))
+    if wording.in_file_order:
+        unique = list(dict.fromkeys(out))
+        return sorted(unique, key=lambda p: (p.line is None, p.line or 0, p.col or 0))
     return out

@@ -165,7 +165,7 @@ class Scaling(SpecModel):
 
 def _default_scaling() -> Scaling:
     # The same defaults EKS's CreateNodegroup uses.
-    return Scaling(min=1, desired=2, max=2)
+    return Scaling(min_size=1, desired_size=2, max_size=2)
 
 
 class Taint(SpecModel):

@@ -24,7 +24,7 @@ from assistant.planning.planner import Planning, build_plan
 from assistant.run.events import EventSink, discard
 from assistant.run.runner import Runner, RunOptions
 from assistant.spec import LoadedSpec, load_spec, parse_spec
-from assistant.spec.source import loads
+from assistant.spec.source import SPEC_MAX_BYTES, loads
 
 from .clock import today as calendar_today
 from .errors import ApprovalError, InputError, PlanChangedError, RunFailed, SpecFieldError
@@ -212,7 +212,7 @@ class Engine:
         approved = Plan.from_canonical(run.plan)
         if approved.region != self.aws.region:
             raise ApprovalError(f"run {run.id} was approved for region {approved.region}, not {self.aws.region}")
-        data, locator = loads(run.spec_source, run.spec_file)
+        data, locator = loads(run.spec_source, run.spec_file, SPEC_MAX_BYTES)
         loaded = parse_spec(data, locator, source=run.spec_source)
         pb = load_playbook(run.playbook)
         if pb.digest != approved.playbook_digest:
@@ -251,7 +251,7 @@ class Engine:
         for run in self.store.list_runs(limit=1000):  # newest first
             if run.status != "succeeded" or run.region != self.aws.region or run.kind not in ("apply", "destroy"):
                 continue
-            data, locator = loads(run.spec_source, run.spec_file)
+            data, locator = loads(run.spec_source, run.spec_file, SPEC_MAX_BYTES)
             loaded = parse_spec(data, locator, source=run.spec_source)
             if loaded.spec.metadata.name != cluster:
                 continue

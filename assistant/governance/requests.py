@@ -32,7 +32,7 @@ from assistant.governance.locks import Lock as ClusterLock
 from assistant.governance.policy import Policy
 from assistant.planning.plan import Op, Plan, render_text
 from assistant.spec import LoadedSpec, parse_spec
-from assistant.spec.source import loads
+from assistant.spec.source import SPEC_MAX_BYTES, loads
 from assistant.store import Store
 
 # How often a waiting front end re-reads a pending request.
@@ -158,7 +158,7 @@ class Requests:
         if run.status == "succeeded":
             raise InputError(f"run {run.id} already succeeded; nothing to resume")
         plan = Plan.from_canonical(run.plan)
-        data, locator = loads(run.spec_source, run.spec_file)
+        data, locator = loads(run.spec_source, run.spec_file, SPEC_MAX_BYTES)
         cluster = parse_spec(data, locator, source=run.spec_source).spec.metadata.name
         env_name, env = self.policy.environment_for(cluster)
         return self._record(
@@ -316,7 +316,7 @@ class Requests:
             if req.kind == "resume":
                 run_id, outputs = engine.resume(req.resume_of, lock_holder=req.id)
             else:
-                data, locator = loads(req.spec_source, req.spec_file)
+                data, locator = loads(req.spec_source, req.spec_file, SPEC_MAX_BYTES)
                 loaded = parse_spec(data, locator, source=req.spec_source)
                 run_id, outputs = engine.apply(
                     loaded, req.plan_hash, who, "request", playbook=req.playbook, kind=req.kind, run_id=req.id, lock_holder=req.id

@@ -15,7 +15,7 @@ from assistant.errors import InputError, Problem
 from assistant.spec.cluster import ClusterSpec
 from assistant.spec.messages import SpecWording
 from assistant.spec.problems import describe_value, problems_from
-from assistant.spec.source import MAX_BYTES, Locator, load_file, loads
+from assistant.spec.source import SPEC_MAX_BYTES, Locator, load_file, loads
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,19 @@ def load_spec(path: str | Path) -> LoadedSpec:
     p = Path(path)
     text: str | None = None
     try:
-        if p.is_file() and p.stat().st_size <= MAX_BYTES:
+        if p.is_file() and p.stat().st_size <= SPEC_MAX_BYTES:
             text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         text = None
     if text is None:
-        load_file(path)  # unreadable, too large or missing: it raises the precise error
+        load_file(path, SPEC_MAX_BYTES)  # unreadable, too large or missing: it raises the precise error
         raise InputError(Problem("cannot read file", str(path)))  # pragma: no cover - raced with a change
     return loads_spec(text, str(path))
 
 
 def loads_spec(text: str, filename: str = "<string>") -> LoadedSpec:
     """Parse and validate spec text (the UIs and tests use this; files go through :func:`load_spec`)."""
-    data, locator = loads(text, filename)
+    data, locator = loads(text, filename, SPEC_MAX_BYTES)
     return parse_spec(data, locator, source=text)
 
 

@@ -219,7 +219,7 @@ def test_ten_megabyte_file(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.M
     Path("big.yaml").write_text("# " + "x" * (10 * 1024 * 1024) + "\n", encoding="utf-8")
     r = cli("validate", "-f", "big.yaml")
     assert r.code == 2
-    assert r.err.strip() == "error: big.yaml: file is 10485763 bytes, larger than 1024 KiB; refusing to parse it"
+    assert r.err.strip() == "error: big.yaml: file is 10485763 bytes, larger than 4096 KiB; refusing to parse it"
 
 
 def test_missing_file(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

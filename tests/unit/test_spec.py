@@ -1070,7 +1070,7 @@ def test_ten_megabyte_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_spec(path)
     assert [str(p) for p in info.value.problems] == [
-        f"{path}: file is 10485760 bytes, larger than 1024 KiB; refusing to parse it"
+        f"{path}: file is 10485760 bytes, larger than 4096 KiB; refusing to parse it"
     ]
     assert info.value.exit_code == 2
 

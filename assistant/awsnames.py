@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from typing import Any
 
 CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
@@ -29,19 +30,38 @@ def shown(value: str) -> str:
     return repr(value if len(value) <= 80 else value[:80] + "…")
 
 
+def _load_data(name: str) -> Any:
+    """botocore's ``data/<name>.json``: read directly when botocore's loader would find nothing else.
+
+    Importing botocore.loaders costs over 100 ms (urllib3 and friends); ``validate`` needs only
+    two JSON files. Custom data (``AWS_DATA_PATH``, ``~/.aws/models``) goes through the loader,
+    which knows how to layer it.
+    """
+    import importlib.util
+    import json
+    import os
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("botocore")
+    bundled = Path(spec.origin).parent / "data" / f"{name}.json" if spec and spec.origin else None
+    custom = os.environ.get("AWS_DATA_PATH") or Path("~/.aws/models").expanduser().is_dir()
+    if bundled is not None and bundled.is_file() and not custom:
+        return json.loads(bundled.read_text(encoding="utf-8"))
+    from botocore.loaders import create_loader
+
+    return create_loader().load_data(name)
+
+
 @functools.cache
 def known_regions() -> dict[str, str]:
     """Every region botocore knows, mapped to its partition (``us-east-1`` -> ``aws``)."""
-    from botocore.loaders import create_loader
-
-    loader = create_loader()
     regions: dict[str, str] = {}
-    for part in loader.load_data("partitions")["partitions"]:
+    for part in _load_data("partitions")["partitions"]:
         # The list also holds pseudo-regions such as aws-global; only names the partition's
         # own regionRegex accepts are regions.
         pattern = re.compile(part["regionRegex"])
         regions.update({name: part["id"] for name in part.get("regions", {}) if pattern.match(name)})
-    for part in loader.load_data("endpoints")["partitions"]:
+    for part in _load_data("endpoints")["partitions"]:
         for name in part.get("regions", {}):
             regions.setdefault(name, part["partition"])
     return regions

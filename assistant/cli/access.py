@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.identity import access
-from assistant.identity.access import Mapping
+if TYPE_CHECKING:
+    from assistant.identity.access import Mapping
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``access check`` or ``access list``; exit 0, or 2 for bad input."""
     from assistant.cli.common import aws_context
+    from assistant.identity import access
 
     ctx: dict[str, Any] = {}
     try:
@@ -76,6 +77,8 @@ def _list(args: argparse.Namespace, mode: str, mappings: list[Mapping], notes: l
 
 
 def _check(args: argparse.Namespace, mode: str, mappings: list[Mapping]) -> int:
+    from assistant.identity import access
+
     result = access.resolve(args.principal, mode, mappings)
     result["cluster"] = args.cluster
     if args.output == "json":

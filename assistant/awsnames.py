@@ -34,17 +34,16 @@ def _load_data(name: str) -> Any:
     """botocore's ``data/<name>.json``: read directly when botocore's loader would find nothing else.
 
     Importing botocore.loaders costs over 100 ms (urllib3 and friends); ``validate`` needs only
-    two JSON files. Custom data (``AWS_DATA_PATH``, ``~/.aws/models``) goes through the loader,
-    which knows how to layer it.
+    two JSON files. With custom data in ``~/.aws/models`` (the loader's other search path) it
+    goes through the loader, which knows how to layer it.
     """
     import importlib.util
     import json
-    import os
     from pathlib import Path
 
     spec = importlib.util.find_spec("botocore")
     bundled = Path(spec.origin).parent / "data" / f"{name}.json" if spec and spec.origin else None
-    custom = os.environ.get("AWS_DATA_PATH") or Path("~/.aws/models").expanduser().is_dir()
+    custom = Path("~/.aws/models").expanduser().is_dir()
     if bundled is not None and bundled.is_file() and not custom:
         return json.loads(bundled.read_text(encoding="utf-8"))
     from botocore.loaders import create_loader

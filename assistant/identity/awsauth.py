@@ -155,8 +155,8 @@ _ITEM_START = re.compile(r"^(\s*)-(\s|$)")
 def parse_section(name: str, text: str | None) -> Section:
     """Split a section's YAML into per-item text blocks; raise AwsAuthError if it is not a list.
 
-    One YAML parse per section: the parse also records its tokens, and the blocks the
-    line-based split finds are kept only if the tokens prove each one holds exactly one item
+    One YAML parse per section: the parse also notes where its tokens were, and the blocks the
+    line-based split finds are kept only if those notes prove each one holds exactly one item
     (see :func:`_split_is_exact`). Where they cannot (aliases, directives, '#' lines inside a
     block scalar), each block is parsed on its own and compared, as before: slower, same answer.
     """
@@ -214,23 +214,34 @@ _MAX_DEPTH = 32  # an entry is at most a mapping of lists of strings
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that stops at :data:`_MAX_DEPTH` levels while composing, and keeps its tokens.
+    """SafeLoader that stops at :data:`_MAX_DEPTH` levels while composing, and notes token positions.
 
     PyYAML's composer recurses once per level and its scanner slows down with every open flow
-    level: "[[[[..." a few thousand deep took seconds to end in a RecursionError. The tokens
-    (with their line marks) let :func:`parse_section` check its per-item split without
-    parsing every item again.
+    level: "[[[[..." a few thousand deep took seconds to end in a RecursionError. The notes
+    (see :class:`_Layout`) let :func:`parse_section` check its per-item split without parsing
+    every item again.
     """
 
     _depth = 0
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self.seen_tokens: list[yaml.Token] = []
+        self.layout = _Layout()
 
     def get_token(self) -> Any:
         token = super().get_token()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
-        self.seen_tokens.append(token)
+        start, end = token.start_mark, token.end_mark
+        kind = type(token)
+        if kind is yaml.BlockEntryToken:
+            self.layout.entries.append((start.line, start.column))
+        elif kind is yaml.AliasToken or kind is yaml.DirectiveToken:
+            self.layout.alias_or_directive = True
+        # Only a token spanning lines can cover a line that looks like a comment: on its own
+        # line, a '#' after indentation always starts a comment. A token ending at column 0
+        # ends before that line.
+        last = end.line - 1 if end.column == 0 else end.line
+        if last > start.line:
+            self.layout.multiline.append((start.line, last))
         return token
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
@@ -244,12 +255,21 @@ class _Loader(yaml.SafeLoader):
 
 
 @dataclass
+class _Layout:
+    """Where the scanner saw things, as (line, column) marks: all a per-item split needs to know."""
+
+    entries: list[tuple[int, int]] = field(default_factory=list)  # every "-" of a block list
+    multiline: list[tuple[int, int]] = field(default_factory=list)  # first and last line of tokens spanning lines
+    alias_or_directive: bool = False
+
+
+@dataclass
 class _Parsed:
-    """One document: its value, its root node and the scanner's tokens."""
+    """One document: its value, its root node and where its tokens were."""
 
     value: Any
     root: yaml.Node | None
-    tokens: list[yaml.Token]
+    layout: _Layout
 
 
 def _reason(exc: BaseException) -> str:
@@ -265,7 +285,7 @@ def _parse(text: str) -> _Parsed:
     try:
         node = loader.get_single_node()
         if node is None:
-            return _Parsed(None, None, loader.seen_tokens)
+            return _Parsed(None, None, loader.layout)
         # Aliases share nodes, so a few lines can stand for a billion values (or a cycle):
         # count the values as if expanded, and stop early, before anything walks them.
         seen = 0
@@ -281,7 +301,7 @@ def _parse(text: str) -> _Parsed:
                 stack.extend((child, depth + 1) for child in current.value)
             elif isinstance(current, yaml.MappingNode):
                 stack.extend((child, depth + 1) for pair in current.value for child in pair)
-        return _Parsed(loader.construct_document(node), node, loader.seen_tokens)
+        return _Parsed(loader.construct_document(node), node, loader.layout)
     finally:
         loader.dispose()
 
@@ -307,23 +327,11 @@ def _split_is_exact(parsed: _Parsed, starts: list[int], bounds: list[int], end_a
     what it meant in place. False only means "not proven": the caller then parses the blocks
     one by one and compares, as it always did.
     """
-    root = parsed.root
-    if not isinstance(root, yaml.SequenceNode) or root.flow_style:
+    root, layout = parsed.root, parsed.layout
+    if not isinstance(root, yaml.SequenceNode) or root.flow_style or layout.alias_or_directive:
         return False
     column = len(indent)
-    entries: list[int] = []
-    spans: list[tuple[int, int]] = []
-    for token in parsed.tokens:
-        if isinstance(token, yaml.AliasToken | yaml.DirectiveToken):
-            return False
-        start, end = token.start_mark, token.end_mark
-        if start.index == end.index:
-            continue  # structural tokens (block end, keys) take no room
-        if isinstance(token, yaml.BlockEntryToken) and start.column == column:
-            entries.append(start.line)
-        # A token ending at column 0 ends before that line.
-        spans.append((start.line, end.line - 1 if end.column == 0 and end.line > start.line else end.line))
-    if entries != starts:
+    if [line for line, col in layout.entries if col == column] != starts:
         return False
     # The lines the split treats as comments, as a running count, so each span is one check.
     free = [0] * (n_lines + 1)
@@ -334,7 +342,7 @@ def _split_is_exact(parsed: _Parsed, starts: list[int], bounds: list[int], end_a
         free[line + 1] = 1
     for line in range(n_lines):
         free[line + 1] += free[line]
-    return all(free[min(last, n_lines - 1) + 1] == free[first] for first, last in spans if first < n_lines)
+    return all(free[min(last, n_lines - 1) + 1] == free[first] for first, last in layout.multiline if first < n_lines)
 
 
 def _blocks(lines: list[str], starts: list[int]) -> tuple[list[int], int] | None:

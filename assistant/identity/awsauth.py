@@ -72,6 +72,7 @@ class Section:
     # Flow/JSON sections cannot keep per-item text; any edit re-renders the whole section.
     verbatim: str | None = None
     dirty: bool = False
+    _index: dict[str, Entry] | None = field(default=None, init=False, repr=False, compare=False)
 
     def key_of(self, value: Any) -> str:
         kf = _KEY_FIELD[self.name]
@@ -82,7 +83,23 @@ class Section:
         return str(value[kf])
 
     def find(self, key: str) -> Entry | None:
-        return next((e for e in self.entries if e.key == key), None)
+        """The first entry with ``key`` (a dict lookup: upserting N entries stays O(N))."""
+        return self._by_key().get(key)
+
+    def _by_key(self) -> dict[str, Entry]:
+        # Built on first use and kept up to date by upsert/remove; ``entries`` is only
+        # assigned by the parser, before any lookup.
+        if self._index is None:
+            index: dict[str, Entry] = {}
+            for e in self.entries:
+                index.setdefault(e.key, e)  # a hand-made duplicate: the first one is "the" entry
+            self._index = index
+        return self._index
+
+    def copy(self) -> Section:
+        """A copy whose entries can be edited without touching this one (values are shared, never mutated)."""
+        entries = [Entry(e.key, e.value, e.text) for e in self.entries]
+        return Section(self.name, entries, self.header, self.trailer, self.indent, self.verbatim, self.dirty)
 
     def upsert(self, value: Any) -> bool:
         """Add or replace the entry with ``value``'s key; True if anything changed."""
@@ -93,16 +110,26 @@ class Section:
                 return False
             cur.value, cur.text = copy.deepcopy(value), None
         else:
-            self.entries.append(Entry(key, copy.deepcopy(value)))
+            entry = Entry(key, copy.deepcopy(value))
+            self.entries.append(entry)
+            self._by_key()[key] = entry
         self.dirty = True
         return True
 
     def remove(self, key: str) -> bool:
-        before = len(self.entries)
-        self.entries = [e for e in self.entries if e.key != key]
-        changed = len(self.entries) != before
-        self.dirty = self.dirty or changed
-        return changed
+        """Drop every entry with ``key`` (a hand-made duplicate too); True if there was one."""
+        return self.remove_all([key])
+
+    def remove_all(self, keys: list[str]) -> bool:
+        """Drop every entry whose key is in ``keys``, in one pass; True if any was there."""
+        gone = set(keys) & self._by_key().keys()
+        if not gone:
+            return False
+        self.entries = [e for e in self.entries if e.key not in gone]
+        for key in gone:
+            del self._by_key()[key]
+        self.dirty = True
+        return True
 
     def render(self) -> str | None:
         """The section's YAML text; None when it is empty and was absent."""
@@ -126,18 +153,23 @@ _ITEM_START = re.compile(r"^(\s*)-(\s|$)")
 
 
 def parse_section(name: str, text: str | None) -> Section:
-    """Split a section's YAML into per-item text blocks; raise AwsAuthError if it is not a list."""
+    """Split a section's YAML into per-item text blocks; raise AwsAuthError if it is not a list.
+
+    One YAML parse per section: the parse also notes where its tokens were, and the blocks the
+    line-based split finds are kept only if those notes prove each one holds exactly one item
+    (see :func:`_split_is_exact`). Where they cannot (aliases, directives, '#' lines inside a
+    block scalar), each block is parsed on its own and compared, as before: slower, same answer.
+    """
     sec = Section(name)
     if text is None or not text.strip():
         # An empty section that is there renders back as it was (not dropped) until we edit it.
         sec.verbatim = text
         return sec
     try:
-        loaded = _load(text)
+        parsed = _parse(text)
     except _LOAD_ERRORS as exc:
         raise AwsAuthError(f"{name} is not valid YAML: {_reason(exc)}") from None
-    if loaded is None:
-        loaded = []
+    loaded = [] if parsed.value is None else parsed.value
     if not isinstance(loaded, list):
         raise AwsAuthError(f"{name} must be a YAML list, got {type(loaded).__name__}")
     lines = text.splitlines(keepends=True)
@@ -150,14 +182,19 @@ def parse_section(name: str, text: str | None) -> Section:
         if m and (indent is None or m.group(1) == indent):
             indent = m.group(1) if indent is None else indent
             starts.append(i)
-    blocks = _blocks(lines, starts)
-    if blocks is not None:
-        header, items, trailer = blocks
-        try:
-            values = [_load_item(b) for b in items]
-        except _LOAD_ERRORS:
-            values = None
-        if values == loaded:
+    split = _blocks(lines, starts)
+    if split is not None:
+        bounds, end_all = split
+        header, items, trailer = _texts(lines, bounds, end_all)
+        values: list[Any] | None = None
+        if _split_is_exact(parsed, starts, bounds, end_all, len(lines), indent or ""):
+            values = loaded
+        else:
+            try:
+                values = [_load_item(b) for b in items]
+            except _LOAD_ERRORS:
+                values = None
+        if values is not None and values == loaded:
             sec.header, sec.trailer, sec.indent = header, trailer, indent or ""
             sec.entries = [Entry(sec.key_of(v), v, b) for v, b in zip(values, items, strict=True)]
             sec.verbatim = text
@@ -177,13 +214,35 @@ _MAX_DEPTH = 32  # an entry is at most a mapping of lists of strings
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that stops at :data:`_MAX_DEPTH` levels while composing.
+    """SafeLoader that stops at :data:`_MAX_DEPTH` levels while composing, and notes token positions.
 
     PyYAML's composer recurses once per level and its scanner slows down with every open flow
-    level: "[[[[..." a few thousand deep took seconds to end in a RecursionError.
+    level: "[[[[..." a few thousand deep took seconds to end in a RecursionError. The notes
+    (see :class:`_Layout`) let :func:`parse_section` check its per-item split without parsing
+    every item again.
     """
 
     _depth = 0
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.layout = _Layout()
+
+    def get_token(self) -> Any:
+        token = super().get_token()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
+        start, end = token.start_mark, token.end_mark
+        kind = type(token)
+        if kind is yaml.BlockEntryToken:
+            self.layout.entries.append((start.line, start.column))
+        elif kind is yaml.AliasToken or kind is yaml.DirectiveToken:
+            self.layout.alias_or_directive = True
+        # Only a token spanning lines can cover a line that looks like a comment: on its own
+        # line, a '#' after indentation always starts a comment. A token ending at column 0
+        # ends before that line.
+        last = end.line - 1 if end.column == 0 else end.line
+        if last > start.line:
+            self.layout.multiline.append((start.line, last))
+        return token
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self._depth += 1
@@ -195,6 +254,24 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
+@dataclass
+class _Layout:
+    """Where the scanner saw things, as (line, column) marks: all a per-item split needs to know."""
+
+    entries: list[tuple[int, int]] = field(default_factory=list)  # every "-" of a block list
+    multiline: list[tuple[int, int]] = field(default_factory=list)  # first and last line of tokens spanning lines
+    alias_or_directive: bool = False
+
+
+@dataclass
+class _Parsed:
+    """One document: its value, its root node and where its tokens were."""
+
+    value: Any
+    root: yaml.Node | None
+    layout: _Layout
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "nested too deeply"
@@ -202,13 +279,13 @@ def _reason(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:300] + "..."
 
 
-def _load(text: str) -> Any:
-    """``yaml.safe_load``, refusing documents that expand too far or nest too deep."""
+def _parse(text: str) -> _Parsed:
+    """``yaml.safe_load`` (one parse), refusing documents that expand too far or nest too deep."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None
+            return _Parsed(None, None, loader.layout)
         # Aliases share nodes, so a few lines can stand for a billion values (or a cycle):
         # count the values as if expanded, and stop early, before anything walks them.
         seen = 0
@@ -224,9 +301,13 @@ def _load(text: str) -> Any:
                 stack.extend((child, depth + 1) for child in current.value)
             elif isinstance(current, yaml.MappingNode):
                 stack.extend((child, depth + 1) for pair in current.value for child in pair)
-        return loader.construct_document(node)
+        return _Parsed(loader.construct_document(node), node, loader.layout)
     finally:
         loader.dispose()
+
+
+def _load(text: str) -> Any:
+    return _parse(text).value
 
 
 def _load_item(block: str) -> Any:
@@ -236,8 +317,36 @@ def _load_item(block: str) -> Any:
     return value[0]
 
 
-def _blocks(lines: list[str], starts: list[int]) -> tuple[str, list[str], str] | None:
-    """Header, item blocks (each with the comment lines just above it) and trailer."""
+def _split_is_exact(parsed: _Parsed, starts: list[int], bounds: list[int], end_all: int, n_lines: int, indent: str) -> bool:
+    """Whether the tokens prove each line-split block is exactly one item, as parsing it alone would.
+
+    Proven when the root is a block list whose entries ("-" at the item indent) sit on exactly
+    the ``starts`` lines, no token reaches into the comment lines the split moves to the next
+    item or to the trailer (a block scalar can hold '#' lines), and there is no alias (it may
+    point into another block) or directive (it sits in the header), so each block alone means
+    what it meant in place. False only means "not proven": the caller then parses the blocks
+    one by one and compares, as it always did.
+    """
+    root, layout = parsed.root, parsed.layout
+    if not isinstance(root, yaml.SequenceNode) or root.flow_style or layout.alias_or_directive:
+        return False
+    column = len(indent)
+    if [line for line, col in layout.entries if col == column] != starts:
+        return False
+    # The lines the split treats as comments, as a running count, so each span is one check.
+    free = [0] * (n_lines + 1)
+    for i, b in enumerate(bounds):
+        for line in range(b, starts[i]):
+            free[line + 1] = 1
+    for line in range(end_all, n_lines):
+        free[line + 1] = 1
+    for line in range(n_lines):
+        free[line + 1] += free[line]
+    return all(free[min(last, n_lines - 1) + 1] == free[first] for first, last in layout.multiline if first < n_lines)
+
+
+def _blocks(lines: list[str], starts: list[int]) -> tuple[list[int], int] | None:
+    """Where each item block begins (with the comment lines just above it), and where the trailer begins."""
     if not starts:
         return None
 
@@ -252,16 +361,20 @@ def _blocks(lines: list[str], starts: list[int]) -> tuple[str, list[str], str] |
         while b - 1 > prev and lines[b - 1].strip() and is_comment(lines[b - 1]):
             b -= 1
         bounds.append(b)
-    header = "".join(lines[: bounds[0]])
-    items: list[str] = []
     end_all = len(lines)
     # Trailing comments after the last item stay at the end.
     while end_all > starts[-1] + 1 and is_comment(lines[end_all - 1]):
         end_all -= 1
+    return bounds, end_all
+
+
+def _texts(lines: list[str], bounds: list[int], end_all: int) -> tuple[str, list[str], str]:
+    """Header, item blocks and trailer as text."""
+    items: list[str] = []
     for i, b in enumerate(bounds):
         end = bounds[i + 1] if i + 1 < len(bounds) else end_all
         items.append("".join(lines[b:end]))
-    return header, items, "".join(lines[end_all:])
+    return "".join(lines[: bounds[0]]), items, "".join(lines[end_all:])
 
 
 @dataclass
@@ -272,9 +385,15 @@ class AwsAuth:
     managed: set[str] = field(default_factory=set)
 
     @classmethod
-    def parse(cls, data: dict[str, str] | None, annotations: dict[str, str] | None = None) -> AwsAuth:
+    def parse(
+        cls, data: dict[str, str] | None, annotations: dict[str, str] | None = None, cache: SectionCache | None = None
+    ) -> AwsAuth:
+        """The model of a ConfigMap's ``data`` and annotations; ``cache`` skips sections seen unchanged."""
         data = data or {}
-        sections = {name: parse_section(name, data.get(name)) for name in SECTIONS}
+        sections = {
+            name: cache.parse(name, data.get(name)) if cache is not None else parse_section(name, data.get(name))
+            for name in SECTIONS
+        }
         managed: set[str] = set()
         raw = (annotations or {}).get(MANAGED_ANNOTATION)
         if raw:
@@ -304,6 +423,26 @@ class AwsAuth:
         return json.dumps(sorted(self.managed))
 
 
+class SectionCache:
+    """The last parse of each section, so a retry re-parses only the sections that changed.
+
+    After a 409 the fresh ConfigMap usually differs in one section; the others come back as
+    the same text, and their parse is reused. Each call hands out a copy, since edits mutate
+    the section. Only the latest text per section is kept.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[str | None, Section]] = {}
+
+    def parse(self, name: str, text: str | None) -> Section:
+        """Like :func:`parse_section`, from the cache when ``text`` is what it was last time."""
+        hit = self._last.get(name)
+        if hit is None or hit[0] != text:
+            hit = (text, parse_section(name, text))
+            self._last[name] = hit
+        return hit[1].copy()
+
+
 def ref(section: str, key: str) -> str:
     """How a managed entry is named in the annotation: ``mapRoles:<arn>``."""
     return f"{section}:{key}"
@@ -328,8 +467,8 @@ def apply_delta(doc: AwsAuth, upserts: dict[str, dict[str, Any]], removals: dict
                 doc.managed.add(ref(section, key))
                 changed = True
     for section, keys in removals.items():
+        changed |= doc.sections[section].remove_all(keys)
         for key in keys:
-            changed |= doc.sections[section].remove(key)
             if ref(section, key) in doc.managed:
                 doc.managed.discard(ref(section, key))
                 changed = True

@@ -2,13 +2,16 @@
 
 Only entries we manage (listed in an annotation) are ever changed or removed; everything
 else, its order and comments stay as they are. Writes are read-modify-write with the
-object's resourceVersion: on 409 we read again and re-apply only our delta, so a
-concurrent edit is never lost. A node-role mapping is never removed while a node group
-still uses that role.
+object's resourceVersion: on 409 we wait a jittered, growing moment, read again and re-apply
+only our delta (computed once per apply), so a concurrent edit is never lost. A node-role
+mapping is never removed while a node group still uses that role.
 """
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -26,6 +29,19 @@ from ._client import core_v1, status_of
 NAMESPACE = "kube-system"
 NAME = "aws-auth"
 MAX_ATTEMPTS = 30
+# Full-jitter exponential backoff between conflicting writes: writers that collided once spread
+# out instead of colliding again in lockstep. 30 attempts wait about 13 s on average, 26 s at most.
+BACKOFF_BASE = 0.05
+BACKOFF_CAP = 1.0
+RETRYING = "aws-auth changed concurrently; retrying"
+# Module attributes, so tests can count the waits instead of sleeping them.
+sleep: Callable[[float], None] = time.sleep
+_jitter = random.Random()
+
+
+def backoff(conflicts: int, rng: random.Random = _jitter) -> float:
+    """Seconds to wait after the ``conflicts``-th 409 in a row: uniform in [0, min(cap, base * 2^(conflicts-1))]."""
+    return rng.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (conflicts - 1)))
 
 
 class MappingArgs(ActionArgs):
@@ -216,6 +232,7 @@ class AwsAuth(Action):
                     what = "now managed by eks-assist" if have[key] == value else "changed"
                     notes.append(f"~ {section} {key} ({what})")
         in_use = (current or {}).get("nodeRoles", {})
+        entries = {section: doc.entries(section) for section in aa.SECTIONS}  # once, not per managed entry
         for r in sorted(doc.managed):
             section, key = aa.split_ref(r)
             if section not in desired or key in desired[section]:
@@ -226,8 +243,7 @@ class AwsAuth(Action):
                     f"{', '.join(sorted(in_use[key]))} still use this role, and their nodes would lose access "
                     "to the cluster; delete or move those node groups first"
                 )
-            have = doc.entries(section)
-            before.setdefault(section, {})[key] = have.get(key)
+            before.setdefault(section, {})[key] = entries[section].get(key)
             # A removal is named in ``after`` too (as null): the runner checks a step's fresh
             # ``after`` against the approved one, so a removal nobody approved (a resumed run
             # meeting entries another run added since) is refused instead of carried out.
@@ -264,36 +280,51 @@ class AwsAuth(Action):
             if busy:
                 raise InputError(f"refusing to remove the aws-auth mapping for {busy[0]}: node groups still use it")
         api = core_v1(ctx, cluster)
-        for _attempt in range(MAX_ATTEMPTS):
-            cm = self._get(api)
-            data = dict(cm.data or {}) if cm is not None else {}
-            annotations = dict(cm.metadata.annotations or {}) if cm is not None else {}
-            doc = aa.AwsAuth.parse(data, annotations)
-            changed = aa.apply_delta(doc, desired, removals)
-            if cm is not None and not changed:
-                break
-            annotations[aa.MANAGED_ANNOTATION] = doc.managed_annotation()
-            body: dict[str, Any] = {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {"name": NAME, "namespace": NAMESPACE, "annotations": annotations},
-                "data": doc.render(data),
-            }
-            try:
-                if cm is None:
-                    api.create_namespaced_config_map(NAMESPACE, body)
-                else:
-                    meta = cm.metadata
-                    body["metadata"]["resourceVersion"] = meta.resource_version
-                    body["metadata"]["labels"] = dict(meta.labels or {}) or None
-                    api.replace_namespaced_config_map(NAME, NAMESPACE, body)
-                break
-            except Exception as exc:
-                # 409: someone wrote in between (stale resourceVersion, or created it first).
-                # Read again and re-apply only our delta.
-                if status_of(exc) != 409:
-                    raise
-                ctx.progress("aws-auth changed concurrently; retrying", None)
-        else:
-            raise RuntimeError(f"aws-auth kept changing; gave up after {MAX_ATTEMPTS} attempts")
-        return dict(planned.outputs)
+        # Our delta (desired, removals) is fixed above; each attempt re-reads only the ConfigMap,
+        # and re-parses only the sections whose text changed since the last attempt.
+        cache = aa.SectionCache()
+        started = time.monotonic()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            if self._write(api, cache, desired, removals):
+                return dict(planned.outputs)
+            if attempt < MAX_ATTEMPTS:
+                ctx.progress(RETRYING, None)
+                sleep(backoff(attempt))
+        raise RuntimeError(
+            f"aws-auth kept changing: {MAX_ATTEMPTS} writes in a row met a newer version (409 Conflict) over "
+            f"{time.monotonic() - started:.1f}s, so none of our entries were written; something else keeps editing "
+            f"{NAMESPACE}/{NAME}. Run the apply again (or resume it) once it is quieter"
+        )
+
+    def _write(
+        self, api: Any, cache: aa.SectionCache, desired: dict[str, dict[str, Any]], removals: dict[str, list[str]]
+    ) -> bool:
+        """One read-merge-write of aws-auth; False if another writer got in first (409)."""
+        cm = self._get(api)
+        data = dict(cm.data or {}) if cm is not None else {}
+        annotations = dict(cm.metadata.annotations or {}) if cm is not None else {}
+        doc = aa.AwsAuth.parse(data, annotations, cache=cache)
+        changed = aa.apply_delta(doc, desired, removals)
+        if cm is not None and not changed:
+            return True
+        annotations[aa.MANAGED_ANNOTATION] = doc.managed_annotation()
+        body: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": NAME, "namespace": NAMESPACE, "annotations": annotations},
+            "data": doc.render(data),
+        }
+        try:
+            if cm is None:
+                api.create_namespaced_config_map(NAMESPACE, body)
+            else:
+                meta = cm.metadata
+                body["metadata"]["resourceVersion"] = meta.resource_version
+                body["metadata"]["labels"] = dict(meta.labels or {}) or None
+                api.replace_namespaced_config_map(NAME, NAMESPACE, body)
+        except Exception as exc:
+            # 409: someone wrote in between (stale resourceVersion, or created it first).
+            if status_of(exc) != 409:
+                raise
+            return False
+        return True

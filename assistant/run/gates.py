@@ -72,6 +72,11 @@ class ServiceGates:
         for service in services:
             self._gate(service).release()
 
+    def in_flight(self, service: str) -> int:
+        """The calls to ``service`` holding a place now."""
+        with self._lock:
+            return self._in_flight.get(service, 0)
+
     @contextlib.contextmanager
     def hold(self, service: str) -> Iterator[None]:
         """A place for one call to ``service`` for the length of the ``with`` block."""

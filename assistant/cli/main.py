@@ -65,7 +65,13 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_run_tuning(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("run tuning")
-    g.add_argument("--parallelism", type=int, default=8, metavar="N", help="steps to run at once (default 8)")
+    g.add_argument(
+        "--parallelism",
+        type=int,
+        default=8,
+        metavar="N",
+        help="AWS calls in flight per service (default 8); steps that wait hold none",
+    )
     g.add_argument("--serial", action="store_true", help="one step at a time, like eksctl (same as --parallelism 1)")
     g.add_argument(
         "--poll-max",

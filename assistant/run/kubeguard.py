@@ -4,6 +4,9 @@ Every Kubernetes client eks-assist builds refuses a write (any method but GET, H
 OPTIONS) unless it runs inside an approved apply, and records the writes it lets through with
 the apply's AWS calls for the audit log. Plans, access checks and status reads therefore stay
 read-only on clusters as well as in AWS.
+
+Inside an apply, each request also holds one of the run's places for the service
+``kubernetes`` (see :mod:`assistant.run.gates`), as an AWS call holds one for its service.
 """
 
 from __future__ import annotations
@@ -42,7 +45,11 @@ def _client_class() -> type:
 
         def call_api(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             check(method, url)
-            return super().call_api(method, url, *args, **kwargs)
+            scope = current_scope()
+            if scope is None or scope.gates is None:
+                return super().call_api(method, url, *args, **kwargs)
+            with scope.gates.hold("kubernetes"):
+                return super().call_api(method, url, *args, **kwargs)
 
     return GuardedApiClient
 

@@ -6,6 +6,13 @@ against the *approved* one: a step that has converged already (no-op) is fine; o
 or values differ from what was approved fails instead of doing something nobody reviewed.
 Every transition is journaled before and after the mutating call, so a killed run can be
 resumed: resume re-runs the same loop, and the re-reads make it idempotent.
+
+Concurrency. With ``parallelism`` N > 1 every ready step starts at once, on its own thread,
+and what is limited is the work: at most N calls in flight per AWS service (and N Kubernetes
+requests), as AWS throttles each service on its own (:mod:`assistant.run.gates`, enforced by
+the guards' hooks). A step waiting for a resource holds no place between its polls, so any
+number of node groups can be CREATING at once. With N = 1 the run is serial the eksctl way:
+one step at a time, its wait included.
 """
 
 from __future__ import annotations
@@ -28,13 +35,18 @@ from assistant.planning.plan import Op, Plan, Unknown, is_unknown
 from assistant.planning.planner import Instance, Planning, render_args, step_context
 from assistant.playbook import templating
 from assistant.run.events import Event, EventSink
+from assistant.run.gates import ServiceGates
 from assistant.run.guard import approved_apply
 from assistant.store import RunRecord, StepRecord, Store
 
 
 @dataclass
 class RunOptions:
-    """Tuning for an apply. ``parallelism=1`` runs steps one at a time (eksctl-style)."""
+    """Tuning for an apply.
+
+    ``parallelism``: calls in flight per AWS service (waiting steps hold none); 1 runs the
+    steps one at a time, each with its wait, eksctl-style.
+    """
 
     parallelism: int = 8
     poll_min: float = 2.0
@@ -66,6 +78,10 @@ _CONTINUATIONS = {Op.CREATE: {Op.CREATE, Op.UPDATE}, Op.UPDATE: {Op.UPDATE}, Op.
 def continues(approved: Op, fresh: Op) -> bool:
     """True if doing ``fresh`` now carries out what was approved as ``approved``."""
     return fresh in _CONTINUATIONS.get(approved, set())
+
+
+class _NotStarted(Exception):
+    """A step that saw the run cancelled before it changed anything: it stays pending."""
 
 
 def describe_error(exc: BaseException) -> str:
@@ -126,6 +142,8 @@ class Runner:
         outputs: dict[str, dict[str, Any]],
     ) -> dict[str, Any]:
         started = time.time()
+        if self.cancel_event.is_set():
+            raise _NotStarted
         if inst.not_here:
             # Approved as not applicable on this host (see build_plan): nothing to read or write.
             done = StepRecord(run.id, inst.id, "done", Op.NOOP.value, started_at=started, finished_at=time.time())
@@ -167,6 +185,10 @@ class Runner:
                     f"step {inst.id}: {planned.resource} needs replacement ({planned.reason}); eks-assist does not "
                     "replace it automatically. Destroy and recreate it, or revert the spec change."
                 )
+        # Every ready step starts at once, so a cancel often finds steps still reading: they
+        # leave the run as they found it, as steps that never started would.
+        if self.cancel_event.is_set():
+            raise _NotStarted
         self.store.record_step(StepRecord(run.id, inst.id, "applying", planned.op.value, started_at=started))
         self._reached[inst.id] = ("applying", planned.op.value, planned.resource)
         self._emit(run.id, "step_started", inst.id, f"{planned.op.value} {planned.resource}", op=planned.op.value)
@@ -181,6 +203,13 @@ class Runner:
         )
         self._emit(run.id, "step_done", inst.id, f"{planned.op.value} {planned.resource}: done", op=planned.op.value)
         return result
+
+    def _run_step(self, gates: ServiceGates, *args: Any) -> dict[str, Any]:
+        """:meth:`_run_instance` on a step thread; any place it still holds is given back at the end."""
+        try:
+            return self._run_instance(*args)
+        finally:
+            gates.release_held()
 
     def _where(self, step: str) -> str:
         """How far a failed step got, as the start of its error: what it touched may exist now.
@@ -218,8 +247,13 @@ class Runner:
         for inst in instances:
             if inst.id not in already_done:
                 self.store.record_step(StepRecord(run.id, inst.id, "pending"))
-        with approved_apply(approved.hash, run.id) as scope:
-            pool = ThreadPoolExecutor(max_workers=max(1, self.options.parallelism), thread_name_prefix="eks-assist-step")
+        parallelism = max(1, self.options.parallelism)
+        gates = ServiceGates(parallelism)
+        # A thread per step: the gates, not the pool, limit the work, so a step that waits
+        # never keeps a ready one from starting. Serial runs keep one step in flight.
+        workers = 1 if parallelism == 1 else max(1, len(instances))
+        with approved_apply(approved.hash, run.id, gates) as scope:
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eks-assist-step")
             running: dict[Future[dict[str, Any]], str] = {}
             try:
                 while True:
@@ -238,7 +272,7 @@ class Runner:
                             continue
                         if all(d in done for d in inst.deps):
                             copied = contextvars.copy_context()
-                            fut = pool.submit(copied.run, self._run_instance, run, inst, planning, approved, outputs)
+                            fut = pool.submit(copied.run, self._run_step, gates, run, inst, planning, approved, outputs)
                             running[fut] = inst.id
                     if not running:
                         break
@@ -248,6 +282,8 @@ class Runner:
                         try:
                             outputs[iid] = fut.result()
                             done.add(iid)
+                        except _NotStarted:
+                            pass
                         except InputError as exc:
                             failed[iid] = str(exc)
                         except Exception as exc:

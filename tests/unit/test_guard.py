@@ -129,3 +129,50 @@ def test_scope_does_not_leak_into_other_threads(aws: AwsContext) -> None:
         t.start()
         t.join()
     assert len(errors) == 1 and isinstance(errors[0], GuardViolation)
+
+
+def test_an_apply_gives_back_each_calls_place_whether_it_succeeds_or_fails(
+    aws: AwsContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.exceptions
+
+    from assistant.run.gates import ServiceGates
+
+    gates = ServiceGates(1)
+    with approved_apply("h" * 64, "run-gates", gates):
+        aws.client("ec2").describe_vpcs()
+        assert gates.in_flight("ec2") == 0 and gates.peak == {"ec2": 1}
+        with pytest.raises(botocore.exceptions.ClientError):
+            aws.client("ec2").delete_vpc(VpcId="vpc-00000000")
+        assert gates.in_flight("ec2") == 0
+        # No answer at all (after-call-error): the place comes back too.
+        monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        unreachable = AwsContext(region="us-east-1", max_attempts=1)
+        with pytest.raises(botocore.exceptions.EndpointConnectionError):
+            unreachable.client("eks").list_clusters()
+        assert gates.in_flight("eks") == 0
+    # Outside an apply nothing is limited or counted.
+    aws.client("ec2").describe_vpcs()
+    assert gates.peak == {"ec2": 1, "eks": 1}
+
+
+def test_gates_limit_each_service_on_its_own_and_reuse_a_place_a_thread_still_holds() -> None:
+    from assistant.run.gates import ServiceGates
+
+    gates = ServiceGates(1)
+    gates.acquire("eks")
+    gates.acquire("eks")  # a missed release: reused, not waited for
+    gates.acquire("ec2")  # another service has its own place
+    assert (gates.in_flight("eks"), gates.in_flight("ec2")) == (1, 1)
+    taken = threading.Event()
+
+    def other() -> None:
+        with gates.hold("eks"):
+            taken.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert not taken.wait(0.2), "a second thread got the only EKS place"
+    gates.release_held()  # the step ends: what it holds is given back
+    thread.join(10)
+    assert taken.is_set() and gates.in_flight("eks") == 0 and gates.in_flight("ec2") == 0

@@ -62,6 +62,15 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox_catalo
     os.environ.pop("EKS_ASSIST_TEST_MARKER", None)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The soaks first: xdist's loadgroup scheduler hands tests out in this order (see pyproject's addopts).
+
+    A soak started last would run alone at the end; started first, it overlaps the short tests.
+    The sort is stable, so every worker collects the same order, as xdist requires.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("soak") is None)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The controlling process starts the drill report afresh (xdist workers have ``workerinput``)."""
     from . import drill_report

@@ -44,7 +44,7 @@ from ..drill_report import record, scaled, seed
 from .crash import REGION, CallKiller, Outputs, check_journal, find_run, kill_when, owned_counts, published_sandbox, start_cli
 from .world import duplicates, full_spec
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.soak]
 
 RUNS = scaled(30)
 CHUNKS = 5

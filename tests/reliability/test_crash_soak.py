@@ -126,9 +126,7 @@ class Drill:
 
 @pytest.fixture
 def drill(isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Drill]:
-    with published_sandbox(TIME_SCALE) as sb:
-        for key, value in sb.env().items():
-            monkeypatch.setenv(key, value)
+    with published_sandbox(TIME_SCALE, monkeypatch) as sb:
         killer = CallKiller()
         sb.set_faults(FaultConfig(after_call=killer))
         store = open_store()

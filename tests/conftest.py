@@ -33,9 +33,20 @@ _AMBIENT = (
 )
 
 
+@pytest.fixture(scope="session")
+def sandbox_catalogue_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One sandbox catalogue cache for the session, shared by the xdist workers (their base temps share a parent).
+
+    Each test has a home of its own, so without this every worker would build moto's instance-type
+    listing again (seconds) in any process that has not built it yet.
+    """
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if hasattr(request.config, "workerinput") else base) / "sandbox-catalogue"
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private state dir and home; AWS config files that do not exist."""
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox_catalogue_cache: Path) -> Iterator[Path]:
+    """A private state dir and home; AWS config files that do not exist; the session's sandbox catalogue cache."""
     for k in _AMBIENT:
         monkeypatch.delenv(k, raising=False)
     state = tmp_path / "state"
@@ -46,8 +57,18 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     # Applies write a kubeconfig: never the developer's own.
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EKS_ASSIST_SANDBOX_CACHE", str(sandbox_catalogue_cache))
     yield state
     os.environ.pop("EKS_ASSIST_TEST_MARKER", None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The soaks first: xdist's loadgroup scheduler hands tests out in this order (see pyproject's addopts).
+
+    A soak started last would run alone at the end; started first, it overlaps the short tests.
+    The sort is stable, so every worker collects the same order, as xdist requires.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("soak") is None)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

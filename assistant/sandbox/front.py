@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from werkzeug.wrappers import Request
 
 from assistant.run.guard import is_read_only
-from assistant.sandbox import aws_errors, control, moto_state, servicequotas
+from assistant.sandbox import aws_errors, catalogue, control, moto_state, servicequotas
 from assistant.sandbox.caller import caller, signing_service
 from assistant.sandbox.eks.front import EksFront
 from assistant.sandbox.eks.request import match_operation
@@ -97,7 +97,8 @@ class SandboxFront:
     """Every AWS request passes here first; a fault is decided before moto sees anything."""
 
     def __init__(self, moto_app: Callable[..., Any], eks: EksFront, controls: control.Controls, faults: FaultInjector) -> None:
-        self._moto_app = with_request_ids(moto_app)
+        # The whole-region instance-type listing costs moto seconds to serialize: kept once built.
+        self._moto_app = with_request_ids(catalogue.cached(moto_app))
         self._eks = eks
         self._controls = controls
         self._faults = faults

@@ -149,3 +149,30 @@ def test_nodes_per_group_and_fixed_quotas(sandbox: Sandbox, cli: CliRunner, tmp_
     ), errors
     _raise("L-BD136A63", 500)
     assert cli("plan", "-f", str(spec)).code == 0
+
+
+def test_a_50_node_group_cluster_applies_once_the_quota_is_raised_like_an_account_raises_it(
+    sandbox: Sandbox, cli: CliRunner, tmp_path: Path
+) -> None:
+    """What a 50-node-group benchmark does: raise the quota through Service Quotas, then plan and apply.
+
+    The default stays AWS's 30; the increase is an account's own ``RequestServiceQuotaIncrease``.
+    """
+    sq = boto3.client("service-quotas", region_name="us-east-1")
+    assert sq.get_aws_default_service_quota(ServiceCode="eks", QuotaCode="L-6D54EA21")["Quota"]["Value"] == 30.0
+    spec = _spec(tmp_path, 50)
+    r = cli("plan", "-f", str(spec))
+    assert r.code == 2 and "would have 50 managed node groups" in r.err and "of 30 (Service Quotas, applied value)" in r.err
+
+    _raise("L-6D54EA21", 50)
+    plan = json.loads(cli("plan", "-f", str(spec), "-o", "json").out)
+    assert "quota Managed node groups per cluster (L-6D54EA21): 50 of 50" in " ".join(plan["info"])
+    r = cli("apply", "-f", str(spec), "--approve", plan["hash"], "--poll-max", "0.1")
+    assert r.code == 0, r.err[-4000:]
+    eks = boto3.client("eks", region_name="us-east-1")
+    groups = eks.list_nodegroups(clusterName="big", maxResults=100)["nodegroups"]
+    assert sorted(groups) == [f"ng{i:02d}" for i in range(50)]
+    assert {eks.describe_nodegroup(clusterName="big", nodegroupName=g)["nodegroup"]["status"] for g in groups} == {"ACTIVE"}
+    # The default is still AWS's: the raise is this account's applied value only.
+    assert sq.get_aws_default_service_quota(ServiceCode="eks", QuotaCode="L-6D54EA21")["Quota"]["Value"] == 30.0
+    assert sq.get_service_quota(ServiceCode="eks", QuotaCode="L-6D54EA21")["Quota"]["Value"] == 50.0

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from assistant.sandbox import FaultConfig, Sandbox, statefile
 from assistant.sandbox.faults import AwsCall
@@ -52,10 +53,12 @@ POLL = 0.005
 
 
 @contextlib.contextmanager
-def published_sandbox(time_scale: float) -> Iterator[Sandbox]:
+def published_sandbox(time_scale: float, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """An in-process sandbox with the drills' fake credentials, published like ``eks-assist sandbox``.
 
-    The caller's environment (already isolated per test) gets the sandbox's AWS variables.
+    The caller's environment gets the sandbox's AWS variables through ``monkeypatch``, so they go
+    when the test ends: set directly, they outlived it and pointed later module-scoped fixtures
+    (which set up before the per-test isolation) at this sandbox's closed port.
     """
     creds = (secrets_scan.AWS_ACCESS_KEY_ID, secrets_scan.AWS_SECRET_ACCESS_KEY)
     with Sandbox(latency="fast", time_scale=time_scale, credentials=creds) as sb:
@@ -72,7 +75,8 @@ def published_sandbox(time_scale: float) -> Iterator[Sandbox]:
                 ca_path=str(ca_path),
             )
         )
-        os.environ.update(env)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
         # moto builds an account's backends (and loads its instance types) on first use: once here.
         boto3.client("ec2", region_name=REGION).describe_instance_types(InstanceTypes=["m5.large"])
         boto3.client("iam", region_name=REGION).list_roles()

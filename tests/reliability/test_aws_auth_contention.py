@@ -59,7 +59,7 @@ from .. import secrets_scan
 from ..drill_report import record, scaled, seed
 from .world import duplicates, full_spec
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.soak]
 
 REGION = "us-east-1"
 CLUSTER = "contend"

@@ -44,7 +44,7 @@ from ..drill_report import record, scaled, seed
 from .crash import REGION, CallKiller, Outputs, check_journal, find_run, kill_when, owned_counts, published_sandbox, start_cli
 from .world import duplicates, full_spec
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.soak]
 
 RUNS = scaled(30)
 CHUNKS = 5
@@ -126,9 +126,7 @@ class Drill:
 
 @pytest.fixture
 def drill(isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Drill]:
-    with published_sandbox(TIME_SCALE) as sb:
-        for key, value in sb.env().items():
-            monkeypatch.setenv(key, value)
+    with published_sandbox(TIME_SCALE, monkeypatch) as sb:
         killer = CallKiller()
         sb.set_faults(FaultConfig(after_call=killer))
         store = open_store()

@@ -46,7 +46,7 @@ from ..drill_report import REPORT_DIR, record, scaled, seed
 from .conftest import REGION, EventLog, drill_engine, plan_and_apply, secrets_in
 from .world import duplicates, full_spec
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.soak]
 
 RUNS = scaled(30)
 CHUNK = 10

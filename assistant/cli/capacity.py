@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.errors import InputError
-from assistant.network import capacity as cap
+if TYPE_CHECKING:
+    # Loaded when the verb runs: --help builds this verb's parser and needs none of it.
+    from assistant.network import capacity as cap
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, spec: dict[str, Any] | None) -> cap.CniSettings:
+    from assistant.network import capacity as cap
+
     base = cap.CniSettings.from_spec((spec or {}).get("cni") or {})
     # Flags add to the spec's settings: they ask "what if", they never switch a setting off.
     return cap.CniSettings(
@@ -47,6 +50,8 @@ def _settings(args: argparse.Namespace, spec: dict[str, Any] | None) -> cap.CniS
 
 def compute(args: argparse.Namespace, client: Any, spec: dict[str, Any] | None) -> dict[str, Any]:
     """Everything the verb reports, as JSON-able data."""
+    from assistant.network import capacity as cap
+
     settings = _settings(args, spec)
     types = list(dict.fromkeys(args.instance_type))
     if spec is not None and not types:
@@ -138,6 +143,8 @@ def render_text(data: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the verb; errors are raised (InputError exits 2 through the CLI's handler)."""
     from assistant.cli.common import aws_context
+    from assistant.errors import InputError
+    from assistant.network import capacity as cap
 
     if not args.instance_type and not args.file:
         raise InputError("capacity: give --instance-type TYPE, or -f SPEC (or both)")

@@ -132,3 +132,25 @@ def test_endless_conflicts_give_up_with_a_clear_error_and_write_nothing_of_ours(
     roles = _roles(world)
     assert not set(OURS) & set(roles)
     assert {f"arn:aws:iam::{ACCOUNT}:role/outside-{n}" for n in range(1, 5)} <= set(roles)
+
+
+def test_a_cancel_during_conflicts_stops_the_backoff_and_writes_nothing_of_ours(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.run.waiting import WaitFailed
+
+    wrapper, waits, _progress, _parses = _setup(world, monkeypatch, times=10**6)
+    args = {
+        "cluster": "demo",
+        "authenticationMode": "CONFIG_MAP",
+        "nodeRoles": ["demo-us-east-1-node-role"],
+        "mappings": [{"arn": arn, "kind": "role", "groups": ["ours"], "via": "aws-auth"} for arn in OURS],
+    }
+    parsed, current, planned = world.plan("k8s.aws_auth", args)
+    ctx = world.ctx()
+    # Ctrl-C lands after the second conflict: no third write, and no backoff sleep after it.
+    ctx.cancelled = lambda: wrapper.outside >= 2
+    with approved_apply("test", "test"), pytest.raises(WaitFailed, match=r"^aws-auth: cancelled after 2 conflicting write"):
+        action.AwsAuth().apply(parsed, planned, current, ctx)
+    assert wrapper.outside == 2 and len(waits) == 1
+    assert not set(OURS) & set(_roles(world))

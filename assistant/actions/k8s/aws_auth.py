@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 from assistant.identity import access
 from assistant.identity import awsauth as aa
 from assistant.planning.plan import Op
+from assistant.run.waiting import WaitFailed
 
 from ...errors import InputError
 from ..base import Action, ActionArgs, ActionContext, Planned
@@ -288,6 +289,11 @@ class AwsAuth(Action):
             if self._write(api, cache, desired, removals):
                 return dict(planned.outputs)
             if attempt < MAX_ATTEMPTS:
+                if ctx.cancelled():
+                    # A cancel ends the run resumably, as it ends a wait; the backoff could be 26 s.
+                    raise WaitFailed(
+                        f"aws-auth: cancelled after {attempt} conflicting write(s); none of our entries were written"
+                    )
                 ctx.progress(RETRYING, None)
                 sleep(backoff(attempt))
         raise RuntimeError(

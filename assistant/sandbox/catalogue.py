@@ -132,8 +132,8 @@ def _write(path: Path, key: dict[str, Any], answer: Answer) -> None:
         tmp.unlink(missing_ok=True)  # a read-only cache only costs the next process a rebuild
 
 
-def build(app: Callable[..., Any], environ: dict[str, Any]) -> Answer:
-    """Ask moto's ``app`` (what the cache saves)."""
+def collect(app: Callable[..., Any], environ: dict[str, Any]) -> Answer:
+    """Ask the WSGI ``app`` and collect its whole answer (the front rewrites request ids in it)."""
     answered: list[tuple[str, list[tuple[str, str]]]] = []
     chunks: list[bytes] = []
 
@@ -149,6 +149,11 @@ def build(app: Callable[..., Any], environ: dict[str, Any]) -> Answer:
             result.close()
     status, headers = answered[-1]
     return Answer(status, tuple((str(k), str(v)) for k, v in headers), b"".join(chunks))
+
+
+def build(app: Callable[..., Any], environ: dict[str, Any]) -> Answer:
+    """Ask moto's ``app`` for what the cache saves."""
+    return collect(app, environ)
 
 
 def _answer(app: Callable[..., Any], environ: dict[str, Any], key: dict[str, Any], directory: Path) -> Answer:

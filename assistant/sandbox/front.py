@@ -65,22 +65,10 @@ def with_request_ids(app: Callable[..., Any]) -> Callable[..., Any]:
     def app_with_ids(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith("/moto-api"):
             return app(environ, start_response)  # type: ignore[no-any-return]
-        answered: list[tuple[str, list[tuple[str, str]]]] = []
-        chunks: list[bytes] = []
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
-            answered.append((status, headers))
-            return chunks.append
-
-        result = app(environ, capture)
-        try:
-            chunks.extend(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
+        answer = catalogue.collect(app, environ)
         request_id = str(uuid.uuid4()).encode()
-        body = _BODY_ID.sub(lambda m: b"<%s>%s</%s>" % (m[1], request_id, m[1]), b"".join(chunks))
-        status, headers = answered[-1]
+        body = _BODY_ID.sub(lambda m: b"<%s>%s</%s>" % (m[1], request_id, m[1]), answer.body)
+        status, headers = answer.status, answer.headers
         names = {k.lower() for k, _ in headers}
         kept = [(k, v) for k, v in headers if k.lower() not in ("x-amzn-requestid", "x-amz-request-id", "content-length")]
         kept.append(("x-amzn-RequestId", request_id.decode()))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.clients.aws import AwsContext
+from assistant.clients.reads import caching_reads
 from assistant.governance import approval as approvals
 from assistant.governance import locks
 from assistant.network.capacity import capacity_warnings
@@ -85,6 +86,12 @@ class Engine:
 
     def plan(self, loaded: LoadedSpec, playbook: str = "cluster", *, preflight: bool = True) -> Planning:
         """Read-only: check the spec against AWS and plan ``playbook`` for it."""
+        # Preflight and steps share one read cache: the same instance types, versions and
+        # cluster are asked about in both.
+        with caching_reads():
+            return self._plan(loaded, playbook, preflight)
+
+    def _plan(self, loaded: LoadedSpec, playbook: str, preflight: bool) -> Planning:
         pb = load_playbook(playbook)
         info = self.check_spec(loaded) if preflight else []
         account, _ = self.aws.identity()

@@ -74,16 +74,18 @@ def build_spec(nodegroups: int, mappings: int) -> dict[str, Any]:
 
 
 class Counter:
-    """AWS calls (botocore before-call) and Kubernetes API requests (the sandbox's API server)."""
+    """AWS requests sent (botocore before-send: retries count, answers from a plan's read cache
+    do not) and Kubernetes API requests (the sandbox's API server)."""
 
     def __init__(self) -> None:
         self.aws: collections.Counter[str] = collections.Counter()
         self.k8s: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
 
-    def on_aws(self, model: Any, **_: Any) -> None:
+    def on_aws(self, event_name: str, **_: Any) -> None:
+        _, service, operation = event_name.split(".", 2)  # before-send.<service id>.<operation>
         with self._lock:
-            self.aws[f"{model.service_model.endpoint_prefix}:{model.name}"] += 1
+            self.aws[f"{service}:{operation}"] += 1
 
     def on_k8s(self, method: str, path: str) -> None:
         kind = path.split("?")[0].rstrip("/").split("/")
@@ -102,21 +104,29 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(nodegroups: int, mappings: int) -> dict[str, Any]:
-    """Apply then plan (existing cluster) the spec on a fresh sandbox; numbers for both."""
+def measure(nodegroups: int, mappings: int, latency_ms: int = 0) -> dict[str, Any]:
+    """Apply then plan (existing cluster) the spec on a fresh sandbox; numbers for both.
+
+    ``latency_ms`` is added to every AWS request (the sandbox's fault injection), to stand in
+    for the round trip to a real AWS endpoint.
+    """
     from assistant.clients.aws import AwsContext
     from assistant.engine import Engine
     from assistant.planning.quotas import NODEGROUPS, SERVICE_CODE
     from assistant.run.runner import RunOptions
     from assistant.sandbox import Sandbox, servicequotas
+    from assistant.sandbox.faults import FaultConfig
     from assistant.sandbox.link import SandboxLink
     from assistant.spec import parse_spec
     from assistant.spec.source import Locator
     from assistant.store import open_store
 
     counter = Counter()
-    out: dict[str, Any] = {"nodegroups": nodegroups, "mappings": mappings}
-    with tempfile.TemporaryDirectory() as state, Sandbox(latency="fast", port=0, k8s_port=0) as sb:
+    out: dict[str, Any] = {"nodegroups": nodegroups, "mappings": mappings, "latency_ms": latency_ms}
+    with (
+        tempfile.TemporaryDirectory() as state,
+        Sandbox(latency="fast", port=0, k8s_port=0, faults=FaultConfig(latency_ms=latency_ms)) as sb,
+    ):
         os.environ.update(sb.env())
         os.environ["EKS_ASSIST_STATE_DIR"] = state
         os.environ["KUBECONFIG"] = os.path.join(state, "kubeconfig")
@@ -131,7 +141,7 @@ def measure(nodegroups: int, mappings: int) -> dict[str, Any]:
         k8s.dispatch = counted  # type: ignore[method-assign]
         loaded = parse_spec(build_spec(nodegroups, mappings), Locator("scale.yaml"))
         aws = AwsContext(region="us-east-1", sandbox=SandboxLink(), max_pool_connections=32)
-        aws.session._session.get_component("event_emitter").register_first("before-call", counter.on_aws)
+        aws.session._session.get_component("event_emitter").register_first("before-send", counter.on_aws)
         engine = Engine(aws, open_store(), options=RunOptions(poll_min=0.02, poll_max=0.1))
 
         counter.reset()
@@ -147,6 +157,8 @@ def measure(nodegroups: int, mappings: int) -> dict[str, Any]:
         ae = steps.get("access_entries")
         if ae is not None and ae.started_at and ae.finished_at:
             out["apply"]["access_entries_step"] = ae.finished_at - ae.started_at
+        timed = [(s.finished_at - s.started_at, name) for name, s in steps.items() if s.started_at and s.finished_at]
+        out["apply"]["longest_steps"] = [(name, round(t, 2)) for t, name in sorted(timed, reverse=True)[:5]]
 
         counter.reset()
         t0 = time.perf_counter()
@@ -170,6 +182,7 @@ def _row(name: str, m: dict[str, Any], base: dict[str, Any] | None) -> str:
 
 def report(big: dict[str, Any], small: dict[str, Any]) -> str:
     lines = [
+        f"AWS request latency added: {big.get('latency_ms', 0)} ms",
         f"{big['nodegroups']} node groups, {big['mappings']} mappings (ratio to {small['nodegroups']} node group, "
         f"{small['mappings']} mappings); peak RSS {big['peak_rss_mb']:.0f} MB",
         "",
@@ -181,6 +194,7 @@ def report(big: dict[str, Any], small: dict[str, Any]) -> str:
     ]
     if "access_entries_step" in big["apply"]:
         lines.append(f"\naccess_entries step in the apply: {big['apply']['access_entries_step']:.2f} s")
+    lines.append("longest steps in the apply: " + ", ".join(f"{n} {t:.2f} s" for n, t in big["apply"]["longest_steps"]))
     for phase in ("plan_existing", "apply"):
         lines.append(f"\n{phase} AWS calls by operation:")
         for op, n in sorted(big[phase]["aws"].items(), key=lambda kv: -kv[1]):
@@ -197,11 +211,14 @@ def main() -> int:
     ap.add_argument("--mappings", type=int, default=2000)
     ap.add_argument("--large", action="store_true", help="200 node groups, 10,000 mappings")
     ap.add_argument("--json", help="also write the raw numbers to this file")
+    ap.add_argument(
+        "--api-latency-ms", type=int, default=0, help="add this many ms to every AWS request (a real endpoint's round trip)"
+    )
     args = ap.parse_args()
     if args.large:
         args.nodegroups, args.mappings = 200, 10_000
-    small = measure(1, 10)
-    big = measure(args.nodegroups, args.mappings)
+    small = measure(1, 10, args.api_latency_ms)
+    big = measure(args.nodegroups, args.mappings, args.api_latency_ms)
     print(report(big, small))
     if args.json:
         Path(args.json).write_text(json.dumps({"big": big, "small": small}, indent=1, default=str))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from assistant.planning.plan import Op, Unknown
@@ -18,6 +20,11 @@ State = Literal["present", "absent"]
 Str = str | Unknown
 StrList = list[str] | Unknown
 T = TypeVar("T")
+U = TypeVar("U")
+
+# Calls one step makes at once for per-entry work (reads of 1,000 access entries). botocore's
+# standard retry mode backs off when AWS throttles; AwsContext keeps 10 connections per client.
+PER_ENTRY_WORKERS = 8
 
 
 def owner(cluster: str, ctx: Any) -> owntags.Owner:
@@ -108,3 +115,21 @@ def compare(
         reason = f"{', '.join(replace)} cannot change on an existing {what}"
         return Planned(Op.REPLACE, resource, before=before, after=after, reason=reason, outputs=outputs)
     return Planned(Op.UPDATE, resource, before=before, after=after, reason=f"{', '.join(diff)} differ", outputs=outputs)
+
+
+def parallel_map(fn: Callable[[T], U], items: Sequence[T], workers: int | None = None) -> list[U]:
+    """``[fn(item) for item in items]`` on up to ``workers`` (default PER_ENTRY_WORKERS) threads, in order.
+
+    Each call runs in a copy of the caller's context, so the plan-is-read-only guard, an
+    approved apply's scope and a plan's read cache follow it. The first error is raised once
+    the calls already running have ended; calls not yet started are dropped.
+    """
+    workers = PER_ENTRY_WORKERS if workers is None else workers
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="eks-assist-entry")
+    try:
+        futures = [pool.submit(contextvars.copy_context().run, fn, item) for item in items]
+        return [f.result() for f in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

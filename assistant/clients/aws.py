@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from assistant.clients import reads
 from assistant.clients.local_sandbox import LocalSandbox
 from assistant.errors import InputError
 from assistant.run.guard import install
@@ -55,6 +56,7 @@ class AwsContext:
             max_pool_connections=max_pool_connections,
         )
         install(self.session._session)
+        reads.install(self.session._session)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._account: str | None = None

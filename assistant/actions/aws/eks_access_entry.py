@@ -17,8 +17,9 @@ from assistant.planning.plan import Op
 
 from ... import tags as owntags
 from ...errors import InputError
+from ...run.waiting import WaitFailed
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import error_code, owner
+from ..common import error_code, owner, parallel_map
 from ..k8s.aws_auth import MappingArgs
 from ..registry import register
 
@@ -91,8 +92,22 @@ class EksAccessEntry(Action):
                 return list(access.KNOWN_POLICIES)
             raise
 
-    def _entry(self, eks: Any, cluster: str, arn: str) -> dict[str, Any]:
-        e = eks.describe_access_entry(clusterName=cluster, principalArn=arn)["accessEntry"]
+    def _describe(self, eks: Any, cluster: str, arn: str) -> dict[str, Any] | None:
+        """An entry's username, groups, type and tags; None if it is gone (deleted since the list)."""
+        try:
+            e = eks.describe_access_entry(clusterName=cluster, principalArn=arn)["accessEntry"]
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+        return {
+            "username": e.get("username"),
+            "kubernetesGroups": sorted(e.get("kubernetesGroups") or []),
+            "type": e.get("type", "STANDARD"),
+            "tags": dict(e.get("tags") or {}),
+        }
+
+    def _with_policies(self, eks: Any, cluster: str, arn: str, described: dict[str, Any]) -> dict[str, Any]:
         policies: dict[str, Any] = {}
         for page in eks.get_paginator("list_associated_access_policies").paginate(clusterName=cluster, principalArn=arn):
             for p in page["associatedAccessPolicies"]:
@@ -101,13 +116,11 @@ class EksAccessEntry(Action):
                     "type": scope.get("type", "cluster"),
                     "namespaces": sorted(scope.get("namespaces") or []),
                 }
-        return {
-            "username": e.get("username"),
-            "kubernetesGroups": sorted(e.get("kubernetesGroups") or []),
-            "type": e.get("type", "STANDARD"),
-            "policies": policies,
-            "tags": dict(e.get("tags") or {}),
-        }
+        return {**described, "policies": policies}
+
+    def _entry(self, eks: Any, cluster: str, arn: str) -> dict[str, Any] | None:
+        described = self._describe(eks, cluster, arn)
+        return None if described is None else self._with_policies(eks, cluster, arn, described)
 
     def read(self, args: AccessEntryArgs, ctx: ActionContext) -> dict[str, Any] | None:
         eks = ctx.client("eks")
@@ -122,12 +135,26 @@ class EksAccessEntry(Action):
         if mode == "CONFIG_MAP" or cluster.get("status") not in ("ACTIVE", "UPDATING"):
             return state
         wanted = {m.arn for m in args.mappings}
-        for page in eks.get_paginator("list_access_entries").paginate(clusterName=args.cluster):
-            for arn in page["accessEntries"]:
-                entry = self._entry(eks, args.cluster, arn)
-                # Only entries we created or that the spec names matter; never read others' in detail.
-                if arn in wanted or owntags.is_ours(entry["tags"], owner(args.cluster, ctx)):
-                    state["entries"][arn] = entry
+        ours = owner(args.cluster, ctx)
+        arns = [
+            arn
+            for page in eks.get_paginator("list_access_entries").paginate(clusterName=args.cluster)
+            for arn in page["accessEntries"]
+        ]
+
+        def look(arn: str) -> dict[str, Any] | None:
+            # Only entries the spec names or that we created matter: of the others, only the
+            # tags are read (to tell), never their policies.
+            described = self._describe(eks, args.cluster, arn)
+            if described is None or (arn not in wanted and not owntags.is_ours(described["tags"], ours)):
+                return None
+            return self._with_policies(eks, args.cluster, arn, described)
+
+        # EKS has no batch read of access entries: one describe (and one policy list) per entry
+        # is the floor, so they go out several at a time.
+        for arn, entry in zip(arns, parallel_map(look, arns), strict=True):
+            if entry is not None:
+                state["entries"][arn] = entry
         return state
 
     def _desired(self, args: AccessEntryArgs, mode: str, valid: list[str]) -> dict[str, dict[str, Any]]:
@@ -201,53 +228,76 @@ class EksAccessEntry(Action):
     ) -> dict[str, Any]:
         eks = ctx.client("eks")
         after = planned.after or {}
-        for arn in planned.before or {}:
-            if arn not in after:
-                try:
-                    eks.delete_access_entry(clusterName=args.cluster, principalArn=arn)
-                except Exception as exc:
-                    if error_code(exc) != "ResourceNotFoundException":
-                        raise
-        for arn, want in after.items():
-            # An unknown username (EKS's default, see plan) is one we do not send.
-            username = want["username"] if isinstance(want["username"], str) else None
+        # The step read every entry it manages just now (``current``); what it found is what
+        # each change starts from, so an entry is not read a second time before it is changed.
+        have: dict[str, Any] = (current or {}).get("entries", {})
+        gone = [arn for arn in planned.before or {} if arn not in after]
+
+        def delete(arn: str) -> None:
+            if ctx.cancelled():
+                return
             try:
-                cur = self._entry(eks, args.cluster, arn)
+                eks.delete_access_entry(clusterName=args.cluster, principalArn=arn)
             except Exception as exc:
                 if error_code(exc) != "ResourceNotFoundException":
                     raise
-                cur = None
-            if cur is None:
-                params: dict[str, Any] = {
-                    "clusterName": args.cluster,
-                    "principalArn": arn,
-                    "kubernetesGroups": want["kubernetesGroups"],
-                    "type": "STANDARD",
-                    "tags": {**args.tags, **owntags.ownership(owner(args.cluster, ctx), "access-entry")},
-                    "clientRequestToken": ctx.client_token(arn),
-                }
-                if username:
-                    params["username"] = username
+
+        def put(arn: str) -> None:
+            if not ctx.cancelled():
+                self._put(eks, args, arn, after[arn], have.get(arn), ctx)
+
+        parallel_map(delete, gone)
+        parallel_map(put, list(after))
+        if ctx.cancelled():
+            # Like a cancelled wait: the run ends resumable, and a resume re-reads what was done.
+            raise WaitFailed(f"access entries of {args.cluster}: cancelled; a resume finishes the rest")
+        return dict(planned.outputs)
+
+    def _put(
+        self, eks: Any, args: AccessEntryArgs, arn: str, want: dict[str, Any], cur: dict[str, Any] | None, ctx: ActionContext
+    ) -> None:
+        """Create or update one entry and set its access policies, starting from ``cur`` (None: absent)."""
+        # An unknown username (EKS's default, see plan) is one we do not send.
+        username = want["username"] if isinstance(want["username"], str) else None
+        if cur is None:
+            params: dict[str, Any] = {
+                "clusterName": args.cluster,
+                "principalArn": arn,
+                "kubernetesGroups": want["kubernetesGroups"],
+                "type": "STANDARD",
+                "tags": {**args.tags, **owntags.ownership(owner(args.cluster, ctx), "access-entry")},
+                "clientRequestToken": ctx.client_token(arn),
+            }
+            if username:
+                params["username"] = username
+            try:
                 eks.create_access_entry(**params)
                 cur = {"username": username, "kubernetesGroups": want["kubernetesGroups"], "policies": {}}
-            elif cur["kubernetesGroups"] != want["kubernetesGroups"] or (username and cur["username"] != username):
-                upd: dict[str, Any] = {
-                    "clusterName": args.cluster,
-                    "principalArn": arn,
-                    "kubernetesGroups": want["kubernetesGroups"],
-                }
-                if username:
-                    upd["username"] = username
-                eks.update_access_entry(**upd)
-            for policy, scope in want["policies"].items():
-                if cur["policies"].get(policy) != scope:
-                    access_scope: dict[str, Any] = {"type": scope["type"]}
-                    if scope["type"] == "namespace":
-                        access_scope["namespaces"] = scope["namespaces"]
-                    eks.associate_access_policy(
-                        clusterName=args.cluster, principalArn=arn, policyArn=policy, accessScope=access_scope
-                    )
-            for policy in cur["policies"]:
-                if policy not in want["policies"]:
-                    eks.disassociate_access_policy(clusterName=args.cluster, principalArn=arn, policyArn=policy)
-        return dict(planned.outputs)
+            except Exception as exc:
+                # Made since the step's read (by a run killed after this create, or by someone
+                # else): start from what is there now.
+                if error_code(exc) != "ResourceInUseException":
+                    raise
+                cur = self._entry(eks, args.cluster, arn)
+                if cur is None:
+                    raise
+        if cur["kubernetesGroups"] != want["kubernetesGroups"] or (username and cur["username"] != username):
+            upd: dict[str, Any] = {
+                "clusterName": args.cluster,
+                "principalArn": arn,
+                "kubernetesGroups": want["kubernetesGroups"],
+            }
+            if username:
+                upd["username"] = username
+            eks.update_access_entry(**upd)
+        for policy, scope in want["policies"].items():
+            if cur["policies"].get(policy) != scope:
+                access_scope: dict[str, Any] = {"type": scope["type"]}
+                if scope["type"] == "namespace":
+                    access_scope["namespaces"] = scope["namespaces"]
+                eks.associate_access_policy(
+                    clusterName=args.cluster, principalArn=arn, policyArn=policy, accessScope=access_scope
+                )
+        for policy in cur["policies"]:
+            if policy not in want["policies"]:
+                eks.disassociate_access_policy(clusterName=args.cluster, principalArn=arn, policyArn=policy)

@@ -1,7 +1,7 @@
 """The local sandbox: a moto-backed AWS endpoint with the EKS bits moto lacks, and a small
 Kubernetes API server per EKS cluster.
 
-Importing this package is cheap; moto, werkzeug and cryptography load when a sandbox starts.
+Importing this package is cheap; moto, werkzeug, waitress and cryptography load when a sandbox starts.
 """
 
 from assistant.sandbox.faults import FaultConfig

@@ -17,9 +17,8 @@ from assistant.sandbox.k8s.auth import Authenticator
 from assistant.sandbox.latency import LatencyProfile
 
 if TYPE_CHECKING:
-    from werkzeug.serving import BaseWSGIServer
-
     from assistant.sandbox.eks.front import EksFront
+    from assistant.sandbox.http_server import AwsHttpServer
     from assistant.sandbox.k8s.server import KubeApiServer
 
 REGION = "us-east-1"
@@ -39,7 +38,7 @@ def running() -> Sandbox | None:
 
 
 def _require_free_port(host: str, port: int) -> None:
-    """A clear error for a taken port (werkzeug would print its own message and exit)."""
+    """A clear error for a taken port, before anything starts."""
     if port == 0:
         return
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
@@ -92,8 +91,7 @@ class Sandbox:
             # moto maps access keys to accounts by shape; any other shape lands in another account.
             raise SandboxError(f"sandbox access key id must be 20 upper-case letters and digits, got {self._access_key_id!r}")
         self._ca_pem: str | None = None
-        self._aws_server: BaseWSGIServer | None = None
-        self._aws_thread: threading.Thread | None = None
+        self._aws_server: AwsHttpServer | None = None
         self._kube: KubeApiServer | None = None
         self._eks: EksFront | None = None
 
@@ -116,7 +114,6 @@ class Sandbox:
     def _start(self) -> None:
         # Heavy imports stay here so importing the package (and the CLI) stays cheap.
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
 
         from assistant.sandbox import moto_state
         from assistant.sandbox.certs import generate_tls
@@ -124,9 +121,9 @@ class Sandbox:
         from assistant.sandbox.eks_auth import CreatorRecordingEksFront, EksAuthenticator
         from assistant.sandbox.front import SandboxFront
         from assistant.sandbox.guard import AwsErrorGuard
+        from assistant.sandbox.http_server import AwsHttpServer
         from assistant.sandbox.k8s.server import KubeApiServer
         from assistant.sandbox.k8s_bridge import KubeBridge
-        from assistant.sandbox.quiet_handler import QuietRequestHandler as _QuietHandler
 
         moto_state.reset()
         hosts = ("127.0.0.1", "localhost") + ((self._host,) if self._host not in ("127.0.0.1", "localhost", "0.0.0.0") else ())
@@ -152,25 +149,19 @@ class Sandbox:
         app = AwsErrorGuard(SandboxFront(moto_app, self._eks, self, self._faults))
         _require_free_port(self._host, self._port)
         try:
-            server = make_server(self._host, self._port, app, threaded=True, request_handler=_QuietHandler)
-        except (OSError, SystemExit) as exc:  # werkzeug exits instead of raising when the port is taken
+            # Keep-alive: botocore reuses its connections (werkzeug's dev server closed each one).
+            server = AwsHttpServer(app, self._host, self._port)
+        except OSError as exc:  # taken since the check above
             raise SandboxError(f"cannot serve the AWS endpoint on {self._host}:{self._port}") from exc
         self._aws_server = server
-        self._aws_thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-aws", daemon=True
-        )
-        self._aws_thread.start()
+        server.start()
 
     def stop(self) -> None:
         """Stop both servers. Safe to call twice."""
         global _running
         if self._aws_server is not None:
-            self._aws_server.shutdown()
-            self._aws_server.server_close()
+            self._aws_server.stop()
             self._aws_server = None
-        if self._aws_thread is not None:
-            self._aws_thread.join(timeout=5)
-            self._aws_thread = None
         if self._kube is not None:
             self._kube.stop()
             self._kube = None
@@ -186,7 +177,7 @@ class Sandbox:
 
     # -- addresses and credentials ---------------------------------------------------------------
 
-    def _servers(self) -> tuple[BaseWSGIServer, KubeApiServer, EksFront]:
+    def _servers(self) -> tuple[AwsHttpServer, KubeApiServer, EksFront]:
         if self._aws_server is None or self._kube is None or self._eks is None:
             raise SandboxError("the sandbox is not running; call start() first")
         return self._aws_server, self._kube, self._eks

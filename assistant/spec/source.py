@@ -357,30 +357,33 @@ class _Events:
             elif cls is alias_event:
                 self._refuse_anchor(event)
 
+    def _tag(self, event: Any) -> str:
+        """A scalar event's tag as the composer resolves it (YAML 1.1: plain ``12`` is an int)."""
+        tag: str | None = event.tag
+        if tag is None or tag == "!":
+            return str(self.resolve(yaml.ScalarNode, event.value, event.implicit))
+        return tag
+
     def _node(self, event: Any) -> yaml.Node:
         """The node a composer would make of a node event (a collection's comes back empty)."""
         start: Any = event.start_mark
-        tag = event.tag
         if event.__class__ is yaml.ScalarEvent:
-            if tag is None or tag == "!":
-                tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
             end: Any = event.end_mark
-            return yaml.ScalarNode(tag, event.value, start, end, event.style)
+            return yaml.ScalarNode(self._tag(event), event.value, start, end, event.style)
         kind = yaml.MappingNode if event.__class__ is yaml.MappingStartEvent else yaml.SequenceNode
+        tag = event.tag
         if tag is None or tag == "!":
             tag = self.resolve(kind, None, event.implicit)
         return kind(tag, [], start, None, event.flow_style)
 
     def _scalar(self, event: Any, path: PathT) -> Any:
         """A scalar value that may not be text: resolved, read, checked, its number problem noted."""
-        node = self._node(event)
-        tag, text = str(node.tag), str(node.value)
-        if tag == _STR_TAG:
-            self._construct(node, path)  # for its surrogate check
-            return text
+        tag, text = self._tag(event), str(event.value)
+        if tag == _STR_TAG and (text.isascii() or not _SURROGATE.search(text)):
+            return text  # "team-1", "namespace": a resolver looked at the first character, no more
         known = self.values.get((tag, text))
         if known is None:
-            value = self._construct(node, path)
+            value = self._construct(self._node(event), path)
             # Timestamps and binary are legal YAML but not data we accept; keep them as text.
             if not isinstance(value, _PLAIN_DATA):
                 value = text

@@ -1,16 +1,18 @@
 """YAML loading that remembers where every value came from.
 
-Specs and playbooks are parsed with PyYAML's *safe* composer into plain Python data
-(dicts, lists, str, int, float, bool, None) plus a :class:`Locator` that maps a field
-path such as ``("workers", "nodeGroups", 0, "scaling")`` to its line and column, so
-that every later error can say ``file:line:col: path: what is wrong``.
+Specs and playbooks are read from PyYAML's parser events, with its *safe* loader's YAML 1.1
+resolution and constructors, into plain Python data (dicts, lists, str, int, float, bool,
+None) plus a :class:`Locator` that maps a field path such as
+``("workers", "nodeGroups", 0, "scaling")`` to its line and column, so that every later error
+can say ``file:line:col: path: what is wrong``. There is no node tree: one pass over the events,
+with a stack of its own, builds the data and the positions.
 
 Hostile input is refused before it costs anything: files over :data:`MAX_BYTES`
 (:data:`SPEC_MAX_BYTES` for specs, which a large platform team's fill with thousands of
 mappings), anchors/aliases (a billion-laughs bomb is made of them and no spec needs them),
 non-string keys, duplicate keys, and documents nested deeper than :data:`MAX_DEPTH`. There is
-no cap on the number of items: the size in bytes bounds the work, and libyaml's C scanner and
-composer (when PyYAML has them) read a 10,000-mapping spec in a fraction of a second. Errors
+no cap on the number of items: the size in bytes bounds the work, and libyaml's C parser (when
+PyYAML has it) and that one pass read a 10,000-mapping spec (1.4 MB) in about 0.2 s. Errors
 are worded by PyYAML's pure-Python reader, which reads the text again only when it is bad.
 
 PyYAML reads YAML 1.1, where some plain scalars are numbers that nobody meant: ``020`` is
@@ -24,10 +26,11 @@ expected, :func:`text_number_hint` says why it is not one.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,60 +163,277 @@ def text_number_hint(value: Any) -> str | None:
     return f"YAML 1.1 reads {text} as text ({form}); write {_shown(number)}"
 
 
-class _Builder:
-    """Turns a composed node tree into plain data, recording positions as it goes."""
+class _Stop(Exception):
+    """The first problem found while building: the rest of the stream is still read for worse ones."""
 
-    def __init__(self, locator: Locator) -> None:
-        self.loc = locator
-        self.constructor = yaml.SafeLoader("")  # only used for scalar resolution
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+_NEED_KEY: Any = object()  # a mapping's next scalar or collection is a key
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_DATA = (str, int, float, bool, type(None))
+_DEEP = f"nested deeper than {MAX_DEPTH} levels"
+
+
+class _Events:
+    """Plain data and positions from a parser's events, in one pass with an explicit stack.
+
+    Both of PyYAML's parsers (libyaml's and the pure-Python one) are state machines, so no
+    input nests our stack deeper than the data. The checks are those a composer, a resolver and
+    a builder walking the node tree made, in the same order: anchors, aliases and nesting past
+    :data:`MAX_DEPTH` anywhere in the file first (:func:`_check_tokens` words and places them,
+    asked only when an event has an anchor or nests that deep, or when the file is refused
+    anyway), then YAML syntax errors (raised by the parser as it goes), then more than one
+    document, then the first of: merge keys, keys that are not strings, duplicate keys, unpaired
+    surrogates, values no constructor reads, nodes nested past :data:`MAX_DEPTH`; and last, every
+    YAML 1.1 number form (:func:`number_problem`).
+    """
+
+    def __init__(self, text: str, filename: str, loader: type[yaml.SafeLoader], *, tokens_checked: bool) -> None:
+        self.text = text
+        self.file = filename
+        self.loader = loader
+        self.tokens_checked = tokens_checked
+        self.loc = Locator(filename)
+        self.constructor = yaml.SafeLoader("")  # only used for scalars that are not text
+        # (tag, text) -> (value, number problem): each distinct number or boolean is read once.
+        self.values: dict[tuple[str, str], tuple[Any, str | None]] = {}
         # YAML 1.1 number forms, collected so that one file reports them all at once.
         self.number_problems: list[Problem] = []
 
-    def build(self, node: yaml.Node, path: PathT, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise InputError(self.loc.problem(path, f"nested deeper than {MAX_DEPTH} levels"))
-        self.loc.marks[path] = _mark(node)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise InputError(Problem("YAML merge keys (<<) are not supported", self.loc.file, *_mark(key_node)))
-                key = self._construct(key_node, path)
-                if not isinstance(key, str):
-                    line, col = _mark(key_node)
-                    raise InputError(
-                        Problem(
-                            f"mapping keys must be strings, got {type(key).__name__} {key!r}",
-                            self.loc.file,
-                            line,
-                            col,
-                            format_path(path) or None,
-                        )
-                    )
-                if key in out:
-                    line, col = _mark(key_node)
-                    raise InputError(Problem(f"duplicate key {key!r}", self.loc.file, line, col, format_path(path) or None))
-                self.loc.key_marks[(*path, key)] = _mark(key_node)
-                out[key] = self.build(value_node, (*path, key), depth + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        value = self._construct(node, path)
-        # Timestamps and binary are legal YAML but not data we accept; keep them as text.
-        if not isinstance(value, str | int | float | bool | type(None)):
-            value = node.value
-        if (
-            isinstance(node, yaml.ScalarNode) and not node.style
-        ):  # plain (None, or "" from libyaml): quoted text is read as written
-            problem = number_problem(str(node.value), str(node.tag), value)
-            if problem:
-                self.number_problems.append(Problem(problem, self.loc.file, *_mark(node), format_path(path) or None))
+    def load(self) -> tuple[Any, Locator]:
+        parser: Any = self.loader(self.text)
+        try:
+            resolvers = parser.yaml_implicit_resolvers
+            self.resolve = parser.resolve
+            # A plain scalar is text unless a resolver is registered for its first character;
+            # with resolvers for any character (None) or by path, ask the resolver every time.
+            self.implicit: dict[Any, Any] | None = None if None in resolvers or parser.yaml_path_resolvers else resolvers
+            return self._stream(parser.get_event)
+        finally:
+            parser.dispose()
+
+    def _stream(self, get: Callable[[], Any]) -> tuple[Any, Locator]:
+        get()  # StreamStartEvent
+        if get().__class__ is yaml.StreamEndEvent:
+            raise InputError(Problem("file has no YAML document (only comments or blank lines)", self.file))
+        problem = None
+        try:
+            data = self._document(get)
+        except _Stop as stop:
+            problem = stop.problem
+            second = self._rest(get, None)
+        else:
+            get()  # DocumentEndEvent
+            event = get()
+            second = None if event.__class__ is yaml.StreamEndEvent else self._rest(get, event)
+        if second:
+            line, col = second
+            raise InputError(Problem("expected one YAML document, found more than one (---)", self.file, line, col))
+        if problem:
+            raise InputError(problem)
+        if self.number_problems:
+            raise InputError(self.number_problems)
+        return data, self.loc
+
+    def _rest(self, get: Callable[[], Any], event: Any) -> tuple[int, int] | None:
+        """Read the stream to its end; where a second document starts, if there is one."""
+        self._check_tokens()
+        documents, second = 1, None
+        while True:
+            if event is None:
+                event = get()
+            cls = event.__class__
+            if cls is yaml.StreamEndEvent:
+                return second
+            if cls is yaml.DocumentStartEvent:
+                documents += 1
+                if documents == 2:
+                    second = _mark(get())
+            event = None
+
+    def _check_tokens(self) -> None:
+        if not self.tokens_checked:
+            _check_tokens(self.text, self.file, FAST_LOADER)
+            self.tokens_checked = True
+
+    def _refuse_anchor(self, event: Any) -> None:
+        self._check_tokens()  # raises, worded and placed as before
+        raise InputError(Problem("YAML anchors and aliases (&, *) are not allowed", self.file, *_mark(event)))
+
+    def _document(self, get: Callable[[], Any]) -> Any:
+        """The data of the document whose start event was just read, up to its root's last event."""
+        loc, marks, key_marks = self.loc, self.loc.marks, self.loc.key_marks
+        implicit = self.implicit
+        surrogate = _SURROGATE.search
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+        need_key = _NEED_KEY
+
+        event = get()
+        cls = event.__class__
+        if event.anchor is not None or cls is alias_event:
+            self._refuse_anchor(event)
+        marks[()] = _mark(event)
+        if cls is scalar_event:
+            return self._scalar(event, ())
+        root: Any = {} if cls is map_start else []
+        cpath: PathT = ()
+        cont, is_map, depth = root, cls is map_start, 0
+        key: Any = need_key
+        kpath: PathT = ()
+        stack: list[tuple[Any, PathT, bool]] = []
+        while True:
+            event = get()
+            cls = event.__class__
+            if cls is scalar_event:
+                if event.anchor is not None:
+                    self._refuse_anchor(event)
+                mark = event.start_mark
+                value = event.value
+                text = event.tag is None and (not event.implicit[0] or (implicit is not None and value[:1] not in implicit))
+                if text and not value.isascii() and surrogate(value):
+                    text = False
+                if is_map:
+                    if key is need_key:
+                        if not text:
+                            value = self._key(event, cpath)
+                        if value in cont:
+                            raise _Stop(_duplicate(value, self.file, mark, cpath))
+                        key = value
+                        kpath = (*cpath, value)
+                        key_marks[kpath] = (mark.line + 1, mark.column + 1)
+                        continue
+                    path = kpath
+                else:
+                    path = (*cpath, len(cont))
+                if depth >= MAX_DEPTH:
+                    raise _Stop(loc.problem(path, _DEEP))
+                marks[path] = (mark.line + 1, mark.column + 1)
+                if not text:
+                    value = self._scalar(event, path)
+                if is_map:
+                    cont[key] = value
+                    key = need_key
+                else:
+                    cont.append(value)
+            elif cls is map_start or cls is seq_start:
+                if event.anchor is not None:
+                    self._refuse_anchor(event)
+                if depth + 2 > MAX_DEPTH:  # over MAX_DEPTH collections open: the tokens say if too many
+                    self._check_tokens()
+                if is_map:
+                    if key is need_key:
+                        key = self._collection_key(event, get, cpath, depth + 2)
+                        if key in cont:
+                            raise _Stop(_duplicate(key, self.file, event.start_mark, cpath))
+                        kpath = (*cpath, key)
+                        key_marks[kpath] = _mark(event)
+                        continue
+                    path = kpath
+                else:
+                    path = (*cpath, len(cont))
+                if depth >= MAX_DEPTH:
+                    raise _Stop(loc.problem(path, _DEEP))
+                mark = event.start_mark
+                marks[path] = (mark.line + 1, mark.column + 1)
+                child: Any = {} if cls is map_start else []
+                if is_map:
+                    cont[key] = child
+                    key = need_key
+                else:
+                    cont.append(child)
+                stack.append((cont, cpath, is_map))
+                cont, cpath, is_map = child, path, cls is map_start
+                depth += 1
+            elif cls is map_end or cls is seq_end:
+                if not stack:
+                    return root
+                cont, cpath, is_map = stack.pop()
+                depth -= 1
+            elif cls is alias_event:
+                self._refuse_anchor(event)
+
+    def _tag(self, event: Any) -> str:
+        """A scalar event's tag as the composer resolves it (YAML 1.1: plain ``12`` is an int)."""
+        tag: str | None = event.tag
+        if tag is None or tag == "!":
+            return str(self.resolve(yaml.ScalarNode, event.value, event.implicit))
+        return tag
+
+    def _node(self, event: Any) -> yaml.Node:
+        """The node a composer would make of a node event (a collection's comes back empty)."""
+        start: Any = event.start_mark
+        if event.__class__ is yaml.ScalarEvent:
+            end: Any = event.end_mark
+            return yaml.ScalarNode(self._tag(event), event.value, start, end, event.style)
+        kind = yaml.MappingNode if event.__class__ is yaml.MappingStartEvent else yaml.SequenceNode
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(kind, None, event.implicit)
+        return kind(tag, [], start, None, event.flow_style)
+
+    def _scalar(self, event: Any, path: PathT) -> Any:
+        """A scalar value that may not be text: resolved, read, checked, its number problem noted."""
+        tag, text = self._tag(event), str(event.value)
+        if tag == _STR_TAG and (text.isascii() or not _SURROGATE.search(text)):
+            return text  # "team-1", "namespace": a resolver looked at the first character, no more
+        known = self.values.get((tag, text))
+        if known is None:
+            value = self._construct(self._node(event), path)
+            # Timestamps and binary are legal YAML but not data we accept; keep them as text.
+            if not isinstance(value, _PLAIN_DATA):
+                value = text
+            known = self.values[(tag, text)] = (value, number_problem(text, tag, value))
+        value, problem = known
+        if problem and not event.style:  # plain (None, or "" from libyaml): quoted text is read as written
+            self.number_problems.append(Problem(problem, self.file, *_mark(event), format_path(path) or None))
         return value
+
+    def _key(self, event: Any, path: PathT) -> str:
+        """A scalar key that may not be text, in the mapping at ``path``."""
+        return self._checked_key(self._node(event), path)
+
+    def _checked_key(self, node: yaml.Node, path: PathT) -> str:
+        if node.tag == _MERGE_TAG:
+            raise _Stop(Problem("YAML merge keys (<<) are not supported", self.file, *_mark(node)))
+        key = self._construct(node, path)
+        if not isinstance(key, str):
+            message = f"mapping keys must be strings, got {type(key).__name__} {key!r}"
+            raise _Stop(Problem(message, self.file, *_mark(node), format_path(path) or None))
+        return key
+
+    def _collection_key(self, event: Any, get: Callable[[], Any], path: PathT, open_collections: int) -> str:
+        """A key that is a mapping or a sequence: composed into nodes (never data), then refused."""
+        root = self._node(event)
+        if root.tag == _MERGE_TAG:
+            self._checked_key(root, path)
+        stack: list[tuple[yaml.Node, list[Any]]] = [(root, [])]
+        while stack:
+            event = get()
+            cls = event.__class__
+            if cls is yaml.AliasEvent or getattr(event, "anchor", None) is not None:
+                self._refuse_anchor(event)
+            if cls is yaml.ScalarEvent:
+                stack[-1][1].append(self._node(event))
+            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                if open_collections + len(stack) > MAX_DEPTH:
+                    self._check_tokens()
+                node = self._node(event)
+                stack[-1][1].append(node)
+                stack.append((node, []))
+            else:  # the end of a collection
+                node, items = stack.pop()
+                node.end_mark = event.end_mark
+                node.value = list(zip(items[::2], items[1::2], strict=True)) if isinstance(node, yaml.MappingNode) else items
+        return self._checked_key(root, path)
 
     def _construct(self, node: yaml.Node, path: PathT) -> Any:
         """A scalar (or key) as Python data; odd scalars become located problems, not crashes."""
         if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG:
-            # Most of a spec is text, which needs no constructor: this is the loader's hot path.
             value: Any = node.value
         else:
             value = self._construct_other(node, path)
@@ -222,7 +442,7 @@ class _Builder:
         bad = _SURROGATE.search(value) if isinstance(value, str) and not value.isascii() else None
         if bad:
             message = f"contains an unpaired surrogate \\u{ord(bad.group()):04x}, which is not valid Unicode text"
-            raise InputError(Problem(message, self.loc.file, *_mark(node), format_path(path) or None))
+            raise _Stop(Problem(message, self.file, *_mark(node), format_path(path) or None))
         return value
 
     def _construct_other(self, node: yaml.Node, path: PathT) -> Any:
@@ -230,7 +450,7 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag (!foo) or !!binary that is not base64
             what = exc.problem or exc.context or "cannot read this value"
-            raise InputError(Problem(f"invalid YAML: {what}", self.loc.file, *_mark(node), format_path(path) or None)) from None
+            raise _Stop(Problem(f"invalid YAML: {what}", self.file, *_mark(node), format_path(path) or None)) from None
         except (yaml.YAMLError, ValueError, LookupError, AttributeError, TypeError, ArithmeticError):
             # PyYAML's scalar constructors raise plain Python errors: a date that does not exist
             # (2001-02-30), an integer past Python's 4300-digit limit, '!!bool maybe', an empty '!!int'.
@@ -239,10 +459,12 @@ class _Builder:
             tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
             too_big = tag == "!!int" and re.fullmatch(r"[-+]?[0-9_]+", str(node.value))
             what = "a number too large to read" if too_big else f"not a valid {tag} value"
-            problem = Problem(
-                f"invalid YAML: {_clip(node.value)} is {what}", self.loc.file, *_mark(node), format_path(path) or None
-            )
-            raise InputError(problem) from None
+            problem = Problem(f"invalid YAML: {_clip(node.value)} is {what}", self.file, *_mark(node), format_path(path) or None)
+            raise _Stop(problem) from None
+
+
+def _duplicate(key: str, filename: str, mark: Any, path: PathT) -> Problem:
+    return Problem(f"duplicate key {key!r}", filename, mark.line + 1, mark.column + 1, format_path(path) or None)
 
 
 def _clip(text: Any, limit: int = 40) -> str:
@@ -255,10 +477,10 @@ _CLOSE = yaml.BlockEndToken | yaml.FlowSequenceEndToken | yaml.FlowMappingEndTok
 
 
 def _check_tokens(text: str, filename: str, loader: type[yaml.SafeLoader]) -> None:
-    """Refuse anchors/aliases, and nesting too deep, before a recursive composer sees it."""
-    # The composers recurse once per level, so "[[[[..." a few hundred deep is a RecursionError
-    # (or a C stack overflow in libyaml's). Token depth never exceeds the data's depth, so this
-    # refuses nothing the builder would take.
+    """Refuse anchors/aliases, and nesting too deep, anywhere in the file: the first in the text."""
+    # Token depth never exceeds the data's depth (an indentless "- " list has no token of its
+    # own), so this refuses nothing the builder would take; it only runs when the events show
+    # an anchor, an alias or deep nesting, or when the file is refused anyway.
     depth = 0
     for token in yaml.scan(text, Loader=loader):
         if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
@@ -273,27 +495,27 @@ def _check_tokens(text: str, filename: str, loader: type[yaml.SafeLoader]) -> No
             depth -= 1
 
 
-def _compose(text: str, filename: str) -> list[yaml.Node]:
+def _load(text: str, filename: str) -> tuple[Any, Locator]:
     try:
-        _check_tokens(text, filename, FAST_LOADER)
-        return list(yaml.compose_all(text, Loader=FAST_LOADER))
+        return _Events(text, filename, FAST_LOADER, tokens_checked=False).load()
     except yaml.YAMLError:
-        if FAST_LOADER is yaml.SafeLoader:
-            raise
-    # Bad YAML: PyYAML's own reader says what is wrong in the words and places users know.
+        pass
+    # Bad YAML: PyYAML's own reader says what is wrong in the words and places users know. The
+    # tokens first, as libyaml's and then PyYAML's scanner read them, as the data may not be reached.
+    with contextlib.suppress(yaml.YAMLError):
+        _check_tokens(text, filename, FAST_LOADER)
     _check_tokens(text, filename, yaml.SafeLoader)
-    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    return _Events(text, filename, yaml.SafeLoader, tokens_checked=True).load()
 
 
 def loads(text: str, filename: str = "<string>", max_bytes: int = MAX_BYTES) -> tuple[Any, Locator]:
     """Parse one YAML document into plain data and a :class:`Locator`; text over ``max_bytes`` is refused."""
-    locator = Locator(filename)
     if len(text.encode("utf-8", errors="replace")) > max_bytes:
         raise InputError(Problem(f"file is larger than {max_bytes // 1024} KiB; refusing to parse it", filename))
     if not text.strip():
         raise InputError(Problem("file is empty", filename))
     try:
-        nodes = _compose(text, filename)
+        return _load(text, filename)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -310,17 +532,6 @@ def loads(text: str, filename: str = "<string>", max_bytes: int = MAX_BYTES) -> 
         raise InputError(Problem(f"invalid YAML: {what} is not allowed in YAML text", filename, line, col)) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"invalid YAML: {exc}", filename)) from None
-    nodes = [n for n in nodes if n is not None]
-    if not nodes:
-        raise InputError(Problem("file has no YAML document (only comments or blank lines)", filename))
-    if len(nodes) > 1:
-        line, col = _mark(nodes[1])
-        raise InputError(Problem("expected one YAML document, found more than one (---)", filename, line, col))
-    builder = _Builder(locator)
-    data = builder.build(nodes[0], (), 0)
-    if builder.number_problems:
-        raise InputError(builder.number_problems)
-    return data, locator
 
 
 def load_file(path: str | Path, max_bytes: int = MAX_BYTES) -> tuple[Any, Locator]:

@@ -344,7 +344,7 @@ def _spawn_and_wait(
             if info is not None and info.pid == proc.pid and statefile.healthy(info.aws_url, timeout=1.0):
                 answered = info
                 break
-            time.sleep(0.2)
+            time.sleep(0.05)  # a wizard waits on this: a 0.2 s step cost it 0.1 s on average
     finally:
         signal.signal(signal.SIGTERM, previous)
         if answered is None and proc.poll() is None:

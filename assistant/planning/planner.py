@@ -210,38 +210,6 @@ def plan_instance(inst: Instance, ctx: dict[str, Any], actx: ActionContext) -> t
     return args, current, planned
 
 
-def _plan_one(
-    inst: Instance,
-    instances: list[Instance],
-    outputs: dict[str, dict[str, Any]],
-    changes: list[Change],
-    base: dict[str, Any],
-    no_local_files: str,
-    actx: ActionContext,
-) -> None:
-    """Plan one instance into ``outputs`` and ``changes``."""
-    if no_local_files and registry.get(inst.action_name).writes_local_file:
-        inst.not_here = no_local_files
-        outputs[inst.id] = {}
-        changes.append(Change(inst.id, inst.action_name, Op.NOOP, "not applicable here", notes=[no_local_files]))
-        return
-    ctx = step_context(inst, instances, outputs, base)
-    _, _, planned = plan_instance(inst, ctx, actx)
-    outputs[inst.id] = planned.outputs
-    changes.append(
-        Change(
-            step=inst.id,
-            action=inst.action_name,
-            op=planned.op,
-            resource=planned.resource,
-            before=planned.before,
-            after=planned.after,
-            reason=planned.reason,
-            notes=list(planned.notes),
-        )
-    )
-
-
 def build_plan(
     pb: Playbook,
     spec_canonical: dict[str, Any],
@@ -265,14 +233,26 @@ def build_plan(
     # Steps ask AWS the same questions (every node group describes the cluster): once per plan.
     with caching_reads():
         for inst in instances:
-            _plan_one(
-                inst,
-                instances,
-                outputs,
-                changes,
-                base,
-                no_local_files,
-                ActionContext(client=client, account=account, region=region, step=inst.id, session=session, sandbox=sandbox),
+            if no_local_files and registry.get(inst.action_name).writes_local_file:
+                inst.not_here = no_local_files
+                outputs[inst.id] = {}
+                changes.append(Change(inst.id, inst.action_name, Op.NOOP, "not applicable here", notes=[no_local_files]))
+                continue
+            ctx = step_context(inst, instances, outputs, base)
+            actx = ActionContext(client=client, account=account, region=region, step=inst.id, session=session, sandbox=sandbox)
+            _, _, planned = plan_instance(inst, ctx, actx)
+            outputs[inst.id] = planned.outputs
+            changes.append(
+                Change(
+                    step=inst.id,
+                    action=inst.action_name,
+                    op=planned.op,
+                    resource=planned.resource,
+                    before=planned.before,
+                    after=planned.after,
+                    reason=planned.reason,
+                    notes=list(planned.notes),
+                )
             )
     warnings = list(warnings or [])
     for c in changes:

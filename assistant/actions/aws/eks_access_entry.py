@@ -19,7 +19,7 @@ from ... import tags as owntags
 from ...errors import InputError
 from ...run.waiting import WaitFailed
 from ..base import Action, ActionArgs, ActionContext, Planned
-from ..common import error_code, owner, parallel_map
+from ..common import error_code, or_none, owner, parallel_map
 from ..k8s.aws_auth import MappingArgs
 from ..registry import register
 
@@ -94,12 +94,9 @@ class EksAccessEntry(Action):
 
     def _describe(self, eks: Any, cluster: str, arn: str) -> dict[str, Any] | None:
         """An entry's username, groups, type and tags; None if it is gone (deleted since the list)."""
-        try:
-            e = eks.describe_access_entry(clusterName=cluster, principalArn=arn)["accessEntry"]
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
+        e = or_none(lambda: eks.describe_access_entry(clusterName=cluster, principalArn=arn)["accessEntry"])
+        if e is None:
+            return None
         return {
             "username": e.get("username"),
             "kubernetesGroups": sorted(e.get("kubernetesGroups") or []),

@@ -77,14 +77,17 @@ def _setup(world: World, monkeypatch: pytest.MonkeyPatch, times: int) -> tuple[I
     return wrapper, waits, progress, parses
 
 
+# Our mappings on the CONFIG_MAP cluster, as the aws_auth step gets them.
+ARGS = {
+    "cluster": "demo",
+    "authenticationMode": "CONFIG_MAP",
+    "nodeRoles": ["demo-us-east-1-node-role"],
+    "mappings": [{"arn": arn, "kind": "role", "groups": ["ours"], "via": "aws-auth"} for arn in OURS],
+}
+
+
 def _apply(world: World, progress: list[str], parses: list[int]) -> None:
-    args = {
-        "cluster": "demo",
-        "authenticationMode": "CONFIG_MAP",
-        "nodeRoles": ["demo-us-east-1-node-role"],
-        "mappings": [{"arn": arn, "kind": "role", "groups": ["ours"], "via": "aws-auth"} for arn in OURS],
-    }
-    parsed, current, planned = world.plan("k8s.aws_auth", args)
+    parsed, current, planned = world.plan("k8s.aws_auth", ARGS)
     ctx = world.ctx()
     ctx.progress = lambda message, fraction=None: progress.append(message)
     parses[0] = 0  # only the apply's parses
@@ -140,13 +143,7 @@ def test_a_cancel_during_conflicts_stops_the_backoff_and_writes_nothing_of_ours(
     from assistant.run.waiting import WaitFailed
 
     wrapper, waits, _progress, _parses = _setup(world, monkeypatch, times=10**6)
-    args = {
-        "cluster": "demo",
-        "authenticationMode": "CONFIG_MAP",
-        "nodeRoles": ["demo-us-east-1-node-role"],
-        "mappings": [{"arn": arn, "kind": "role", "groups": ["ours"], "via": "aws-auth"} for arn in OURS],
-    }
-    parsed, current, planned = world.plan("k8s.aws_auth", args)
+    parsed, current, planned = world.plan("k8s.aws_auth", ARGS)
     ctx = world.ctx()
     # Ctrl-C lands after the second conflict: no third write, and no backoff sleep after it.
     ctx.cancelled = lambda: wrapper.outside >= 2
